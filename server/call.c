@@ -1,0 +1,198 @@
+/* call.c - the one place that calls lua_pcall (see call.h). */
+#include "call.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "json.h"
+
+static const char err_key = 'E'; /* registry: light userdata fl_error* of the running call */
+
+void fl_error_init(fl_error *e)
+{
+    e->status = LUA_OK;
+    e->where[0] = '\0';
+    fl_buf_init(&e->message);
+    fl_buf_init(&e->traceback);
+}
+
+void fl_error_free(fl_error *e)
+{
+    fl_buf_free(&e->message);
+    fl_buf_free(&e->traceback);
+}
+
+void fl_error_reset(fl_error *e)
+{
+    e->status = LUA_OK;
+    e->where[0] = '\0';
+    fl_buf_reset(&e->message);
+    fl_buf_reset(&e->traceback);
+}
+
+void fl_error_set(fl_error *e, const char *fmt, ...)
+{
+    char tmp[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    fl_buf_reset(&e->message);
+    fl_buf_adds(&e->message, tmp);
+}
+
+void fl_call_openstate(lua_State *L)
+{
+    lua_pushlightuserdata(L, NULL);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &err_key);
+}
+
+/* The first frame from level 1 up that is Lua code with a line: where the
+ * error was raised (level 1 is error() itself when called from Lua). */
+static void find_where(lua_State *L, char *out, size_t n)
+{
+    lua_Debug ar;
+    out[0] = '\0';
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar))
+            continue;
+        if (ar.currentline > 0) {
+            snprintf(out, n, "%s:%d", ar.short_src, ar.currentline);
+            return;
+        }
+    }
+}
+
+/* A short, readable rendering of an error value that is not a string, such
+ * as {code = 1}.  Plain C walk (no Lua code runs, nothing is raised), so it
+ * is safe inside the message handler. */
+static void describe(lua_State *L, int idx, fl_buf *b, int depth)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        fl_json_quote(b, s, n > 200 ? 200 : n);
+        break;
+    }
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+            fl_json_integer(b, lua_tointeger(L, idx));
+        else if (!fl_json_float(b, lua_tonumber(L, idx)))
+            fl_buf_adds(b, lua_tonumber(L, idx) != lua_tonumber(L, idx) ? "nan" : "inf");
+        break;
+    case LUA_TBOOLEAN:
+        fl_buf_adds(b, lua_toboolean(L, idx) ? "true" : "false");
+        break;
+    case LUA_TTABLE: {
+        if (depth >= 2 || !lua_checkstack(L, 4)) {
+            fl_buf_adds(b, "{...}");
+            break;
+        }
+        int t = lua_absindex(L, idx), shown = 0;
+        fl_buf_addc(b, '{');
+        lua_pushnil(L);
+        while (lua_next(L, t)) {
+            if (shown++ == 8) {
+                fl_buf_adds(b, ", ...");
+                lua_pop(L, 2);
+                break;
+            }
+            if (shown > 1)
+                fl_buf_adds(b, ", ");
+            if (lua_type(L, -2) == LUA_TSTRING) {
+                size_t kl;
+                const char *k = lua_tolstring(L, -2, &kl);
+                fl_buf_add(b, k, kl > 60 ? 60 : kl);
+            } else {
+                fl_buf_addc(b, '[');
+                describe(L, -2, b, depth + 1);
+                fl_buf_addc(b, ']');
+            }
+            fl_buf_adds(b, " = ");
+            describe(L, -1, b, depth + 1);
+            lua_pop(L, 1);
+        }
+        fl_buf_addc(b, '}');
+        break;
+    }
+    default:
+        fl_buf_adds(b, luaL_typename(L, idx));
+    }
+}
+
+/* Stack: [errvalue] -> [errvalue].  Runs as the message handler. */
+static int msgh(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &err_key);
+    fl_error *e = lua_touserdata(L, -1);
+    lua_pop(L, 1);
+    if (!e)
+        return 1;
+    find_where(L, e->where, sizeof e->where);
+    fl_buf_reset(&e->message);
+    int t = lua_type(L, 1);
+    if (t == LUA_TSTRING) {
+        size_t n;
+        const char *s = lua_tolstring(L, 1, &n);
+        /* error("x") already starts with "file:line: "; error("x", 0) does not */
+        if (e->where[0] && strncmp(s, e->where, strlen(e->where)) != 0) {
+            fl_buf_adds(&e->message, e->where);
+            fl_buf_adds(&e->message, ": ");
+        }
+        fl_buf_add(&e->message, s, n);
+    } else {
+        if (e->where[0]) {
+            fl_buf_adds(&e->message, e->where);
+            fl_buf_adds(&e->message, ": ");
+        }
+        if (t == LUA_TNIL || t == LUA_TNONE) {
+            fl_buf_adds(&e->message, "error raised with a nil value");
+        } else {
+            lua_settop(L, 1);
+            fl_buf_printf(&e->message, "error raised with a %s value: ", luaL_typename(L, 1));
+            describe(L, 1, &e->message, 0);
+        }
+    }
+    fl_buf_reset(&e->traceback);
+    luaL_traceback(L, L, NULL, 1);
+    size_t n;
+    const char *tb = lua_tolstring(L, -1, &n);
+    if (tb)
+        fl_buf_add(&e->traceback, tb, n);
+    lua_pop(L, 1);
+    return 1;
+}
+
+int fl_call(lua_State *L, lua_CFunction f, void *ud, fl_error *err)
+{
+    int base = lua_gettop(L);
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &err_key);
+    void *outer = lua_touserdata(L, -1); /* calls may nest */
+    lua_pop(L, 1);
+    lua_pushlightuserdata(L, err);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &err_key);
+
+    fl_error_reset(err);
+    lua_pushcfunction(L, msgh);
+    lua_pushcfunction(L, f);
+    lua_pushlightuserdata(L, ud);
+    int status = lua_pcall(L, 1, 0, base + 1);
+    err->status = status;
+    if (status != LUA_OK) {
+        if (status == LUA_ERRMEM) {
+            fl_buf_reset(&err->message);
+            fl_buf_adds(&err->message, "not enough memory");
+        } else if (err->message.len == 0) {
+            const char *s = lua_tostring(L, -1);
+            fl_buf_adds(&err->message, s ? s : "unknown error");
+        }
+    }
+    lua_settop(L, base);
+    lua_pushlightuserdata(L, outer);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &err_key);
+    return status;
+}

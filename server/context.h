@@ -1,0 +1,44 @@
+/*
+ * context.h - the handler's `context` object and its logger.
+ *
+ * The context is a small userdata bound to the worker's current invocation
+ * (fl_invocation); its getters read the request headers directly, with the
+ * RUNTIME_* environment variables as fallback, so nothing is copied into
+ * Lua unless the handler asks.  It is valid only during its invocation: a
+ * context kept and used later raises a clear error.  The logger (and the
+ * global print) write log.h lines carrying the request id of the invocation
+ * running in that Lua state.  Uses request.h, log.h, convert.h (headers).
+ */
+#ifndef FL_CONTEXT_H
+#define FL_CONTEXT_H
+
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "log.h"
+#include "request.h"
+
+typedef struct fl_invocation {
+    const fl_request *req;   /* NULL between invocations */
+    uint64_t serial;         /* changes with every invocation */
+    char request_id[128];
+    int timeout_s;
+    int memory_mb;
+    double deadline;         /* monotonic: arrival + timeout */
+    const char *code_dir;    /* stripped from log source paths */
+} fl_invocation;
+
+/* Once per state: metatables for context and logger, and the logging print.
+ * inv must outlive the state. */
+void fl_context_openstate(lua_State *L, fl_invocation *inv);
+/* Stack: [] -> [context] */
+void fl_context_push(lua_State *L, fl_invocation *inv);
+/* Fills inv from req and the configuration defaults (request id, timeout, memory). */
+void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_timeout_s, int default_memory_mb);
+void fl_context_end(fl_invocation *inv);
+
+/* "index.lua:12" for the Lua function at the given stack level. */
+void fl_context_source(lua_State *L, int level, const char *code_dir, char *out, size_t n);
+
+#endif

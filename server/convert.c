@@ -1,0 +1,384 @@
+/* convert.c - data crossing the C <-> Lua boundary (see convert.h). */
+#include "convert.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include <lauxlib.h>
+
+#include "base64.h"
+#include "json.h"
+
+void fl_envelope_init(fl_envelope *e)
+{
+    e->status = 200;
+    e->is_base64 = 0;
+    fl_buf_init(&e->headers);
+    fl_buf_init(&e->body);
+}
+
+void fl_envelope_free(fl_envelope *e)
+{
+    fl_buf_free(&e->headers);
+    fl_buf_free(&e->body);
+}
+
+/* ---------------------------------------------------------------- into Lua */
+
+void fl_convert_event_to_lua(lua_State *L, const char *body, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (body[i] == ' ' || body[i] == '\n' || body[i] == '\r' || body[i] == '\t'))
+        i++;
+    if (i == len) {
+        lua_newtable(L);
+        return;
+    }
+    fl_json_decode(L, body, len);
+}
+
+/* Stack: [t] -> [t]; t[lower(name)] = value, or "old, value" when repeated. */
+static void set_lower(lua_State *L, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    char small[128];
+    luaL_Buffer lb;
+    if (nlen < sizeof small) {
+        for (size_t i = 0; i < nlen; i++)
+            small[i] = (char)tolower((unsigned char)name[i]);
+        lua_pushlstring(L, small, nlen);
+    } else {
+        char *p = luaL_buffinitsize(L, &lb, nlen);
+        for (size_t i = 0; i < nlen; i++)
+            p[i] = (char)tolower((unsigned char)name[i]);
+        luaL_pushresultsize(&lb, nlen);
+    }
+    lua_pushvalue(L, -1);
+    if (lua_rawget(L, -3) == LUA_TSTRING) {
+        lua_pushliteral(L, ", ");
+        lua_pushlstring(L, value, vlen);
+        lua_concat(L, 3);
+    } else {
+        lua_pop(L, 1);
+        lua_pushlstring(L, value, vlen);
+    }
+    lua_rawset(L, -3);
+}
+
+void fl_convert_headers_to_lua(lua_State *L, const fl_header *h, size_t n)
+{
+    lua_createtable(L, 0, (int)n);
+    for (size_t i = 0; i < n; i++)
+        set_lower(L, h[i].name, h[i].name_len, h[i].value, h[i].value_len);
+}
+
+void fl_convert_http_to_lua(lua_State *L, const fl_request *req)
+{
+    lua_createtable(L, 0, 8);
+    lua_pushstring(L, req->method ? req->method : "GET");
+    lua_setfield(L, -2, "httpMethod");
+
+    /* path with repeated slashes collapsed (the platform may send "//path") */
+    const char *p = req->path ? req->path : "/";
+    luaL_Buffer lb;
+    luaL_buffinit(L, &lb);
+    if (*p != '/')
+        luaL_addchar(&lb, '/');
+    for (; *p; p++)
+        if (!(*p == '/' && p[1] == '/'))
+            luaL_addchar(&lb, *p);
+    luaL_pushresult(&lb);
+    lua_setfield(L, -2, "path");
+
+    /* query: a string per key; a repeated key becomes an array of its values */
+    lua_createtable(L, 0, (int)req->n_query);
+    for (size_t i = 0; i < req->n_query; i++) {
+        const fl_header *q = &req->query[i];
+        lua_pushlstring(L, q->name, q->name_len);
+        lua_pushvalue(L, -1);
+        int t = lua_rawget(L, -3);
+        if (t == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_pushlstring(L, q->value ? q->value : "", q->value ? q->value_len : 0);
+        } else if (t == LUA_TSTRING) {
+            lua_createtable(L, 2, 0);
+            lua_insert(L, -2);
+            lua_rawseti(L, -2, 1);
+            lua_pushlstring(L, q->value ? q->value : "", q->value ? q->value_len : 0);
+            lua_rawseti(L, -2, 2);
+        } else {
+            lua_pushlstring(L, q->value ? q->value : "", q->value ? q->value_len : 0);
+            lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+        }
+        lua_rawset(L, -3);
+    }
+    lua_setfield(L, -2, "queryStringParameters");
+
+    fl_convert_headers_to_lua(L, req->headers, req->n_headers);
+    lua_setfield(L, -2, "headers");
+    lua_newtable(L);
+    lua_setfield(L, -2, "pathParameters");
+
+    int b64 = !fl_utf8_valid(req->body, req->body_len);
+    if (b64) {
+        fl_buf tmp;
+        fl_buf_init(&tmp);
+        fl_base64_encode(&tmp, (const unsigned char *)req->body, req->body_len);
+        lua_pushlstring(L, tmp.data ? tmp.data : "", tmp.len);
+        fl_buf_free(&tmp);
+    } else {
+        lua_pushlstring(L, req->body ? req->body : "", req->body_len);
+    }
+    lua_setfield(L, -2, "body");
+    lua_pushboolean(L, b64);
+    lua_setfield(L, -2, "isBase64Encoded");
+}
+
+/* ---------------------------------------------------------------- out of Lua */
+
+static int has_header(const fl_buf *h, const char *name)
+{
+    size_t n = strlen(name);
+    for (size_t off = 0; off < h->len;) {
+        const char *k = h->data + off;
+        size_t kl = strlen(k);
+        const char *v = k + kl + 1;
+        if (kl == n && strncasecmp(k, name, n) == 0)
+            return 1;
+        off += kl + 1 + strlen(v) + 1;
+    }
+    return 0;
+}
+
+static void add_pair(fl_buf *h, const char *name, const char *value)
+{
+    fl_buf_add(h, name, strlen(name) + 1);
+    fl_buf_add(h, value, strlen(value) + 1);
+}
+
+/* Scalar as header text; raises for other types. */
+static void add_header_value(lua_State *L, fl_envelope *env, const char *name, size_t nl, int vidx)
+{
+    size_t vl;
+    const char *v;
+    switch (lua_type(L, vidx)) {
+    case LUA_TSTRING:
+    case LUA_TNUMBER:
+    case LUA_TBOOLEAN:
+        v = luaL_tolstring(L, vidx, &vl);
+        break;
+    default:
+        luaL_error(L, "cannot encode header '%s': value of type %s (use a string, number, boolean "
+                      "or an array of them)", name, luaL_typename(L, vidx));
+        return;
+    }
+    if (memchr(v, '\0', vl) || memchr(v, '\n', vl) || memchr(v, '\r', vl))
+        luaL_error(L, "cannot encode header '%s': the value contains a NUL or line break", name);
+    fl_buf_add(&env->headers, name, nl);
+    fl_buf_addc(&env->headers, '\0');
+    fl_buf_add(&env->headers, v, vl);
+    fl_buf_addc(&env->headers, '\0');
+    lua_pop(L, 1);
+}
+
+static void convert_headers(lua_State *L, int idx, fl_envelope *env)
+{
+    if (lua_isnil(L, idx))
+        return;
+    if (!lua_istable(L, idx))
+        luaL_error(L, "cannot encode headers: expected a table, got %s", luaL_typename(L, idx));
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        if (lua_type(L, -2) != LUA_TSTRING)
+            luaL_error(L, "cannot encode headers: header names must be strings, got %s", luaL_typename(L, -2));
+        size_t nl;
+        const char *name = lua_tolstring(L, -2, &nl);
+        if (nl == 0 || memchr(name, '\0', nl) || strpbrk(name, " \t\r\n:"))
+            luaL_error(L, "cannot encode header name '%s'", name);
+        int v = lua_gettop(L);
+        if (lua_istable(L, v)) {
+            lua_Integer n = (lua_Integer)lua_rawlen(L, v);
+            for (lua_Integer i = 1; i <= n; i++) {
+                lua_rawgeti(L, v, i);
+                add_header_value(L, env, name, nl, lua_gettop(L));
+                lua_pop(L, 1);
+            }
+        } else {
+            add_header_value(L, env, name, nl, v);
+        }
+        lua_pop(L, 1);
+    }
+}
+
+/* body -> env->body; tables become JSON, invalid UTF-8 becomes base64. */
+static void convert_body(lua_State *L, int idx, fl_envelope *env, fl_buf *scratch, int passthrough)
+{
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        break;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        if (passthrough || fl_utf8_valid(s, n)) {
+            fl_buf_add(&env->body, s, n);
+        } else {
+            fl_base64_encode(&env->body, (const unsigned char *)s, n);
+            env->is_base64 = 1;
+        }
+        break;
+    }
+    case LUA_TTABLE:
+        fl_json_encode(L, idx, &env->body);
+        if (!has_header(&env->headers, "Content-Type"))
+            add_pair(&env->headers, "Content-Type", "application/json");
+        break;
+    case LUA_TNUMBER:
+    case LUA_TBOOLEAN:
+        fl_json_encode(L, idx, &env->body);
+        break;
+    default:
+        luaL_error(L, "cannot encode body: value of type %s (return a string, a table, a number or nil)",
+                   luaL_typename(L, idx));
+    }
+    (void)scratch;
+}
+
+void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_buf *scratch)
+{
+    idx = lua_absindex(L, idx);
+    luaL_checkstack(L, 8, "result conversion");
+    env->status = 200;
+    env->is_base64 = 0;
+    fl_buf_reset(&env->headers);
+    fl_buf_reset(&env->body);
+    int top = lua_gettop(L);
+
+    if (lua_type(L, idx) != LUA_TTABLE) {
+        convert_body(L, idx, env, scratch, 0);
+        lua_settop(L, top);
+        return;
+    }
+    int t_status = lua_getfield(L, idx, "statusCode");
+    int t_body = lua_getfield(L, idx, "body");
+    if (t_status == LUA_TNIL && t_body == LUA_TNIL) {
+        /* any other table: the table itself is the JSON body */
+        lua_settop(L, top);
+        convert_body(L, idx, env, scratch, 0);
+        return;
+    }
+    int s = top + 1, b = top + 2;
+    if (t_status != LUA_TNIL) {
+        int isnum = 0;
+        lua_Number n = lua_tonumberx(L, s, &isnum);
+        if (!isnum || n != (lua_Number)(int)n || n < 100 || n > 599)
+            luaL_error(L, "cannot encode statusCode %s: expected an integer from 100 to 599",
+                       luaL_tolstring(L, s, NULL));
+        env->status = (int)n;
+    }
+    lua_getfield(L, idx, "headers");
+    convert_headers(L, lua_gettop(L), env);
+    lua_getfield(L, idx, "isBase64Encoded");
+    int passthrough = lua_toboolean(L, -1);
+    if (passthrough) {
+        if (t_body != LUA_TSTRING && t_body != LUA_TNIL)
+            luaL_error(L, "cannot encode body: isBase64Encoded is true, so body must be a base64 string, got %s",
+                       luaL_typename(L, b));
+        env->is_base64 = 1;
+    }
+    convert_body(L, b, env, scratch, passthrough);
+    lua_settop(L, top);
+}
+
+/* ---------------------------------------------------------------- JSON text */
+
+/* Next "Name\0Value\0" pair at *off; 0 at the end. */
+static int next_pair(const fl_buf *h, size_t *off, const char **k, size_t *kl, const char **v, size_t *vl)
+{
+    if (*off >= h->len)
+        return 0;
+    *k = h->data + *off;
+    *kl = strlen(*k);
+    *v = *k + *kl + 1;
+    *vl = strlen(*v);
+    *off += *kl + 1 + *vl + 1;
+    return 1;
+}
+
+void fl_convert_envelope_to_json(const fl_envelope *env, fl_buf *out)
+{
+    fl_buf_reserve(out, env->body.len + env->headers.len + 96);
+    fl_buf_adds(out, env->is_base64 ? "{\"isBase64Encoded\":true,\"statusCode\":"
+                                     : "{\"isBase64Encoded\":false,\"statusCode\":");
+    fl_json_integer(out, env->status);
+    fl_buf_adds(out, ",\"headers\":{");
+    size_t off = 0;
+    const char *k, *v;
+    size_t kl, vl;
+    int first = 1;
+    while (next_pair(&env->headers, &off, &k, &kl, &v, &vl)) {
+        if (!first)
+            fl_buf_addc(out, ',');
+        first = 0;
+        fl_json_quote(out, k, kl);
+        fl_buf_addc(out, ':');
+        /* several values of one header (an array in Lua) are joined as HTTP allows */
+        fl_buf joined;
+        fl_buf_init(&joined);
+        for (;;) {
+            size_t peek = off;
+            const char *k2, *v2;
+            size_t kl2, vl2;
+            if (!next_pair(&env->headers, &peek, &k2, &kl2, &v2, &vl2) || kl2 != kl || memcmp(k, k2, kl) != 0)
+                break;
+            if (joined.len == 0)
+                fl_buf_add(&joined, v, vl);
+            fl_buf_adds(&joined, ", ");
+            fl_buf_add(&joined, v2, vl2);
+            off = peek;
+        }
+        if (joined.len)
+            fl_json_quote(out, joined.data, joined.len);
+        else
+            fl_json_quote(out, v, vl);
+        fl_buf_free(&joined);
+    }
+    fl_buf_adds(out, "},\"body\":");
+    fl_json_quote(out, env->body.data ? env->body.data : "", env->body.len);
+    fl_buf_addc(out, '}');
+}
+
+void fl_convert_message_to_json(const char *type, const char *message, fl_buf *out)
+{
+    fl_buf_adds(out, "{\"errorType\":");
+    fl_json_quote(out, type, strlen(type));
+    fl_buf_adds(out, ",\"errorMessage\":");
+    fl_json_quote(out, message, strlen(message));
+    fl_buf_adds(out, ",\"stackTrace\":[]}");
+}
+
+void fl_convert_error_to_json(const char *type, const fl_error *err, fl_buf *out)
+{
+    fl_buf_adds(out, "{\"errorType\":");
+    fl_json_quote(out, type, strlen(type));
+    fl_buf_adds(out, ",\"errorMessage\":");
+    fl_json_quote(out, err->message.data ? err->message.data : "", err->message.len);
+    fl_buf_adds(out, ",\"stackTrace\":[");
+    /* one entry per traceback frame, without the "stack traceback:" title and tabs */
+    const char *p = err->traceback.data, *end = p + err->traceback.len;
+    int first = 1;
+    while (p && p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *e = nl ? nl : end;
+        const char *q = p;
+        while (q < e && (*q == '\t' || *q == ' '))
+            q++;
+        if (e > q && strncmp(q, "stack traceback:", 16) != 0) {
+            if (!first)
+                fl_buf_addc(out, ',');
+            first = 0;
+            fl_json_quote(out, q, (size_t)(e - q));
+        }
+        p = nl ? nl + 1 : end;
+    }
+    fl_buf_adds(out, "]}");
+}

@@ -1,0 +1,384 @@
+/* http.c - the libmicrohttpd glue (see http.h). */
+#include "http.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "convert.h"
+#include "log.h"
+#include "pool.h"
+
+#define MAX_HEADERS 256
+
+typedef enum { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_SHUTDOWN, ROUTE_INIT, ROUTE_INVOKE, ROUTE_HTTP } route;
+typedef enum { ST_RECEIVING, ST_QUEUED, ST_ANSWERED } req_state;
+
+struct fl_http {
+    const fl_config *cfg;
+    fl_runtime *rt;
+    struct MHD_Daemon *daemon;
+    int port;
+    atomic_int stopping;
+    atomic_int in_flight;
+    fl_http_shutdown_fn on_shutdown;
+};
+
+/* One HTTP request, from its first byte to the completion callback. */
+typedef struct http_req {
+    fl_job job; /* first: the job's done callback finds the request */
+    fl_http *http;
+    struct MHD_Connection *conn;
+    route route;
+    req_state state;
+    int reject;              /* status of an answer decided before the body was read */
+    const char *reject_type;
+    const char *reject_msg;
+    const char *allow;
+    fl_buf body;
+    fl_header headers[MAX_HEADERS];
+    size_t n_headers;
+    fl_header *query;
+    size_t n_query, cap_query;
+} http_req;
+
+/* ---------------------------------------------------------------- answers */
+
+static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const fl_buf *headers,
+                                   const char *body, size_t len, int json, const char *allow)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_PERSISTENT);
+    if (!r)
+        return MHD_NO;
+    int has_type = 0;
+    for (size_t off = 0; headers && off < headers->len;) {
+        const char *k = headers->data + off;
+        const char *v = k + strlen(k) + 1;
+        off = (size_t)(v + strlen(v) + 1 - headers->data);
+        if (strcasecmp(k, "Content-Type") == 0)
+            has_type = 1;
+        if (strcasecmp(k, "Content-Length") == 0 || strcasecmp(k, "Transfer-Encoding") == 0 ||
+            strcasecmp(k, "Connection") == 0)
+            continue; /* framing is the server's business */
+        MHD_add_response_header(r, k, v);
+    }
+    if (json && !has_type)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    if (allow)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result send_static(struct MHD_Connection *c, int status, const char *body)
+{
+    return send_buffer(c, status, NULL, body, strlen(body), 1, NULL);
+}
+
+/* An error object decided by the HTTP layer itself (404, 405, 413, ...). */
+static enum MHD_Result send_error(http_req *r)
+{
+    fl_response_reset(&r->job.resp);
+    fl_convert_message_to_json(r->reject_type, r->reject_msg, &r->job.resp.body);
+    FL_DEBUG("%d %s: %s", r->reject, r->reject_type, r->reject_msg);
+    return send_buffer(r->conn, r->reject, NULL, r->job.resp.body.data, r->job.resp.body.len, 1, r->allow);
+}
+
+static void reject(http_req *r, int status, const char *type, const char *msg, const char *allow)
+{
+    r->reject = status;
+    r->reject_type = type;
+    r->reject_msg = msg;
+    r->allow = allow;
+}
+
+/* ---------------------------------------------------------------- routing */
+
+static void route_request(http_req *r, const char *url, const char *method)
+{
+    const fl_config *cfg = r->http->cfg;
+    int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
+    int post = strcmp(method, "POST") == 0;
+    if (strcmp(url, "/healthz") == 0) {
+        r->route = ROUTE_HEALTHZ;
+        if (!get)
+            reject(r, 405, "MethodNotAllowed", "use GET /healthz", "GET, HEAD");
+        return;
+    }
+    if (strcmp(url, "/shutdown") == 0) {
+        r->route = ROUTE_SHUTDOWN;
+        if (!get)
+            reject(r, 405, "MethodNotAllowed", "use GET /shutdown", "GET");
+        return;
+    }
+    if (cfg->mode == FL_MODE_HTTP) {
+        r->route = ROUTE_HTTP;
+        return;
+    }
+    if (strcmp(url, "/init") == 0 || strcmp(url, "/invoke") == 0) {
+        r->route = url[2] == 'n' && url[3] == 'i' ? ROUTE_INIT : ROUTE_INVOKE;
+        if (!post)
+            reject(r, 405, "MethodNotAllowed",
+                   r->route == ROUTE_INIT ? "use POST /init" : "use POST /invoke with the event as JSON body", "POST");
+        return;
+    }
+    r->route = ROUTE_NONE;
+    reject(r, 404, "NotFound", "no such path: an event function serves POST /init, POST /invoke and GET /healthz",
+           NULL);
+}
+
+static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                      const char *value, size_t value_size)
+{
+    (void)kind;
+    http_req *r = cls;
+    if (r->n_headers == MAX_HEADERS)
+        return MHD_NO; /* stop iterating; the rest are ignored */
+    fl_header *h = &r->headers[r->n_headers++];
+    h->name = key;
+    h->name_len = key_size;
+    h->value = value ? value : "";
+    h->value_len = value ? value_size : 0;
+    return MHD_YES;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                     const char *value, size_t value_size)
+{
+    (void)kind;
+    http_req *r = cls;
+    if (r->n_query == r->cap_query) {
+        size_t cap = r->cap_query ? r->cap_query * 2 : 8;
+        fl_header *q = realloc(r->query, cap * sizeof *q);
+        if (!q)
+            return MHD_NO;
+        r->query = q;
+        r->cap_query = cap;
+    }
+    fl_header *h = &r->query[r->n_query++];
+    h->name = key;
+    h->name_len = key_size;
+    h->value = value;
+    h->value_len = value ? value_size : 0;
+    return MHD_YES;
+}
+
+/* A worker has filled the response (worker thread). */
+static void job_done(fl_job *job)
+{
+    http_req *r = (http_req *)job;
+    r->state = ST_ANSWERED;
+    MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result send_answer(http_req *r)
+{
+    const fl_response *resp = &r->job.resp;
+    int json = r->route != ROUTE_HTTP || resp->error_type != NULL;
+    return send_buffer(r->conn, resp->status ? resp->status : 500, r->route == ROUTE_HTTP ? &resp->headers : NULL,
+                       resp->body.data, resp->body.len, json, NULL);
+}
+
+static enum MHD_Result dispatch(http_req *r, const char *url, const char *method)
+{
+    fl_http *h = r->http;
+    if (r->route == ROUTE_HEALTHZ) {
+        if (fl_runtime_healthy(h->rt))
+            return send_static(r->conn, 200, "{\"status\":\"ok\"}");
+        return send_static(r->conn, 503, "{\"status\":\"unhealthy\",\"reason\":\"init failed; see the /invoke error\"}");
+    }
+    if (r->route == ROUTE_SHUTDOWN) {
+        if (h->on_shutdown)
+            h->on_shutdown();
+        return send_static(r->conn, 200, "{\"status\":\"shutting down\"}");
+    }
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, collect_header, r);
+    fl_request *req = &r->job.req;
+    req->kind = r->route == ROUTE_INIT ? FL_REQ_INIT : r->route == ROUTE_INVOKE ? FL_REQ_INVOKE : FL_REQ_HTTP;
+    req->headers = r->headers;
+    req->n_headers = r->n_headers;
+    req->body = r->body.data ? r->body.data : "";
+    req->body_len = r->body.len;
+    if (req->kind == FL_REQ_HTTP) {
+        MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
+        req->method = method;
+        req->path = url;
+        req->query = r->query;
+        req->n_query = r->n_query;
+    }
+    r->job.done = job_done;
+    r->state = ST_QUEUED;
+    MHD_suspend_connection(r->conn);
+    if (fl_runtime_submit(h->rt, &r->job)) {
+        /* answered at once (e.g. init has failed): no worker involved */
+        r->state = ST_ANSWERED;
+        MHD_resume_connection(r->conn);
+    }
+    return MHD_YES;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *upload_data, size_t *upload_size, void **con_cls)
+{
+    (void)version;
+    fl_http *h = cls;
+    http_req *r = *con_cls;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r)
+            return MHD_NO;
+        *con_cls = r;
+        atomic_fetch_add(&h->in_flight, 1);
+        r->http = h;
+        r->conn = c;
+        fl_buf_init(&r->body);
+        fl_response_init(&r->job.resp);
+        r->job.req.arrival = fl_now();
+        route_request(r, url, method);
+        if (!r->reject && atomic_load(&h->stopping) && r->route != ROUTE_HEALTHZ)
+            reject(r, 503, "ShuttingDown", "the instance is shutting down; send the request again", NULL);
+        if (!r->reject) {
+            const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+            if (cl && strtoull(cl, NULL, 10) > h->cfg->max_body)
+                reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+        }
+        if (r->reject)
+            return send_error(r); /* answered before reading the body */
+        return MHD_YES;
+    }
+    if (*upload_size) {
+        if (!r->reject && r->body.len + *upload_size > h->cfg->max_body)
+            reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+        if (!r->reject)
+            fl_buf_add(&r->body, upload_data, *upload_size);
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    switch (r->state) {
+    case ST_RECEIVING:
+        if (r->reject)
+            return send_error(r);
+        return dispatch(r, url, method);
+    case ST_ANSWERED:
+        return send_answer(r);
+    case ST_QUEUED:
+    default:
+        return MHD_YES;
+    }
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)c;
+    fl_http *h = cls;
+    http_req *r = *con_cls;
+    if (!r)
+        return;
+    if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && fl_log_enabled(FL_LOG_DEBUG))
+        FL_DEBUG("connection ended before the answer was complete (code %d)", (int)toe);
+    fl_buf_free(&r->body);
+    fl_response_free(&r->job.resp);
+    free(r->query);
+    free(r);
+    *con_cls = NULL;
+    atomic_fetch_sub(&h->in_flight, 1);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    fl_log_write(FL_LOG_DEBUG, NULL, "libmicrohttpd", msg, n);
+}
+
+/* ---------------------------------------------------------------- life cycle */
+
+fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t errlen)
+{
+    fl_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->cfg = cfg;
+    h->rt = rt;
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+    if (inet_pton(AF_INET, cfg->host, &in4->sin_addr) == 1) {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->host, &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        snprintf(err, errlen, "--host '%s' is not an IPv4 or IPv6 address", cfg->host);
+        free(h);
+        return NULL;
+    }
+    h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
+                                 MHD_OPTION_END);
+    if (!h->daemon) {
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
+                 errno ? strerror(errno) : "libmicrohttpd refused to start");
+        free(h);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_LISTEN_FD);
+    h->port = cfg->port;
+    if (info) {
+        struct sockaddr_storage bound;
+        socklen_t len = sizeof bound;
+        if (getsockname(info->listen_fd, (struct sockaddr *)&bound, &len) == 0)
+            h->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                        : ((struct sockaddr_in *)&bound)->sin_port);
+    }
+    return h;
+}
+
+int fl_http_port(const fl_http *h) { return h->port; }
+
+void fl_http_on_shutdown(fl_http *h, fl_http_shutdown_fn fn) { h->on_shutdown = fn; }
+
+void fl_http_quiesce(fl_http *h)
+{
+    atomic_store(&h->stopping, 1);
+    int fd = (int)MHD_quiesce_daemon(h->daemon);
+    if (fd >= 0)
+        close(fd);
+}
+
+void fl_http_stop(fl_http *h, double grace_s)
+{
+    if (!h)
+        return;
+    double until = fl_now() + grace_s;
+    while (atomic_load(&h->in_flight) > 0 && fl_now() < until)
+        usleep(5000);
+    MHD_stop_daemon(h->daemon);
+    free(h);
+}

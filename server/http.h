@@ -1,0 +1,33 @@
+/*
+ * http.h - the libmicrohttpd glue.
+ *
+ * One epoll thread inside libmicrohttpd accepts connections and parses
+ * requests; a complete request becomes an fl_job for the runtime and its
+ * connection is suspended until a worker has answered, so slow invocations
+ * hold no HTTP thread and a fast request never waits behind a slow one
+ * while a worker is idle.  Routes, body limits and the shapes of the
+ * non-function answers (404, 405, 413, /healthz) live here.  Knows nothing
+ * of Lua.  MHD_NO is returned only to drop a connection.
+ */
+#ifndef FL_HTTP_H
+#define FL_HTTP_H
+
+#include <stddef.h>
+
+#include "config.h"
+#include "runtime.h"
+
+typedef struct fl_http fl_http;
+
+fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t errlen);
+int fl_http_port(const fl_http *h);
+/* New requests get 503 and no new connections are accepted. */
+void fl_http_quiesce(fl_http *h);
+/* Waits (bounded) for answered requests to be sent, then stops. */
+void fl_http_stop(fl_http *h, double grace_s);
+
+/* Set by GET /shutdown: the main loop polls it (see main.c). */
+typedef void (*fl_http_shutdown_fn)(void);
+void fl_http_on_shutdown(fl_http *h, fl_http_shutdown_fn fn);
+
+#endif

@@ -1,0 +1,117 @@
+/* invoke.c - `fnlua invoke` (see invoke.h). */
+#include "invoke.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "runtime.h"
+
+static int read_event(const char *file, fl_buf *out)
+{
+    if (!file)
+        return 0;
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "rb");
+    if (!f) {
+        fprintf(stderr, "fnlua invoke: cannot read event file '%s': %s\n", file, strerror(errno));
+        return -1;
+    }
+    char tmp[65536];
+    size_t n;
+    while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+        fl_buf_add(out, tmp, n);
+    int bad = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (bad) {
+        fprintf(stderr, "fnlua invoke: error reading event file '%s'\n", file);
+        return -1;
+    }
+    return 0;
+}
+
+static void print_result(const fl_response *resp)
+{
+    fwrite(resp->body.data ? resp->body.data : "", 1, resp->body.len, stdout);
+    fputc('\n', stdout);
+    fflush(stdout);
+}
+
+int fl_invoke_main(const fl_config *cfg)
+{
+    fl_buf event;
+    fl_buf_init(&event);
+    if (read_event(cfg->event_file, &event) != 0)
+        return 2;
+
+    /* "Name: value" -> header; the strings are copied so values are NUL-terminated */
+    fl_header *headers = calloc((size_t)cfg->n_headers + 1, sizeof *headers);
+    char **copies = calloc((size_t)cfg->n_headers + 1, sizeof *copies);
+    for (int i = 0; i < cfg->n_headers; i++) {
+        copies[i] = strdup(cfg->headers[i]);
+        char *colon = strchr(copies[i], ':');
+        *colon = '\0';
+        char *v = colon + 1;
+        while (*v == ' ' || *v == '\t')
+            v++;
+        size_t vl = strlen(v);
+        while (vl && (v[vl - 1] == ' ' || v[vl - 1] == '\t'))
+            v[--vl] = '\0';
+        headers[i].name = copies[i];
+        headers[i].name_len = strlen(copies[i]);
+        headers[i].value = v;
+        headers[i].value_len = vl;
+    }
+
+    int rc = 2;
+    fl_runtime *rt = fl_runtime_create(cfg, 0);
+    if (!rt) {
+        fprintf(stderr, "fnlua invoke: cannot create the Lua state\n");
+        goto out;
+    }
+    fl_job job;
+    memset(&job, 0, sizeof job);
+    fl_response_init(&job.resp);
+    job.req.kind = FL_REQ_INIT;
+    job.req.headers = headers;
+    job.req.n_headers = (size_t)cfg->n_headers;
+    job.req.body = "{}";
+    job.req.body_len = 2;
+    job.req.arrival = fl_now();
+    fl_runtime_run(rt, &job);
+    if (job.resp.error_type) {
+        print_result(&job.resp); /* load or initializer error */
+        rc = 2;
+    } else {
+        job.req.kind = cfg->mode == FL_MODE_HTTP ? FL_REQ_HTTP : FL_REQ_INVOKE;
+        if (job.req.kind == FL_REQ_HTTP) {
+            job.req.method = "POST";
+            job.req.path = "/";
+        }
+        job.req.body = event.data ? event.data : "";
+        job.req.body_len = event.len;
+        job.req.arrival = fl_now();
+        fl_runtime_run(rt, &job);
+        print_result(&job.resp);
+        if (!job.resp.error_type)
+            rc = 0;
+        else if (strcmp(job.resp.error_type, "InvalidEvent") == 0)
+            rc = 2;
+        else
+            rc = 1;
+    }
+    fl_response_free(&job.resp);
+    fl_runtime_stop(rt);
+    fl_runtime_destroy(rt);
+out:
+    for (int i = 0; i < cfg->n_headers; i++)
+        free(copies[i]);
+    free(copies);
+    free(headers);
+    fl_buf_free(&event);
+    return rc;
+}

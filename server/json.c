@@ -1,0 +1,709 @@
+/* json.c - JSON text <-> Lua values with exact numbers (see json.h). */
+#include "json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+static const char array_mt_key = 'A';
+
+void fl_json_push_array_mt(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &array_mt_key) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "array");
+    lua_setfield(L, -2, "__jsontype");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &array_mt_key);
+}
+
+/* ---------------------------------------------------------------- UTF-8 */
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 when invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    if (c < 0xC2)
+        return 0;
+    if (c < 0xE0) {
+        return (n >= 2 && (s[1] & 0xC0) == 0x80) ? 2 : 0;
+    }
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xE0 && s[1] < 0xA0)
+            return 0; /* overlong */
+        if (c == 0xED && s[1] >= 0xA0)
+            return 0; /* surrogate */
+        return 3;
+    }
+    if (c < 0xF5) {
+        if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+            return 0;
+        if (c == 0xF0 && s[1] < 0x90)
+            return 0; /* overlong */
+        if (c == 0xF4 && s[1] >= 0x90)
+            return 0; /* > U+10FFFF */
+        return 4;
+    }
+    return 0;
+}
+
+int fl_utf8_valid(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    size_t i = 0;
+    while (i < n) {
+        /* ASCII fast path, 8 bytes at a time */
+        while (i + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            if (w & 0x8080808080808080ULL)
+                break;
+            i += 8;
+        }
+        if (i >= n)
+            break;
+        size_t k = utf8_seq(s + i, n - i);
+        if (!k)
+            return 0;
+        i += k;
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+void fl_json_quote(fl_buf *b, const char *str, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *s = (const unsigned char *)str;
+    fl_buf_reserve(b, n + 2);
+    fl_buf_addc(b, '"');
+    size_t run = 0; /* start of the pending run of bytes copied verbatim */
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0x80) {
+            size_t k = utf8_seq(s + i, n - i);
+            if (k) {
+                i += k;
+                continue;
+            }
+        }
+        fl_buf_add(b, s + run, i - run);
+        switch (c) {
+        case '"': fl_buf_add(b, "\\\"", 2); break;
+        case '\\': fl_buf_add(b, "\\\\", 2); break;
+        case '\n': fl_buf_add(b, "\\n", 2); break;
+        case '\r': fl_buf_add(b, "\\r", 2); break;
+        case '\t': fl_buf_add(b, "\\t", 2); break;
+        case '\b': fl_buf_add(b, "\\b", 2); break;
+        case '\f': fl_buf_add(b, "\\f", 2); break;
+        default:
+            if (c < 0x20) {
+                char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+                fl_buf_add(b, e, 6);
+            } else {
+                fl_buf_add(b, "\\ufffd", 6); /* invalid UTF-8 byte */
+            }
+        }
+        i++;
+        run = i;
+    }
+    fl_buf_add(b, s + run, n - run);
+    fl_buf_addc(b, '"');
+}
+
+void fl_json_integer(fl_buf *b, long long v)
+{
+    char tmp[24];
+    char *p = tmp + sizeof tmp;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    fl_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+int fl_json_float(fl_buf *b, double v)
+{
+    if (!isfinite(v))
+        return 0;
+    char tmp[40];
+    int n = 0;
+    for (int prec = 15; prec <= 17; prec++) {
+        n = snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+        if (prec == 17 || strtod(tmp, NULL) == v)
+            break;
+    }
+    fl_buf_add(b, tmp, (size_t)n);
+    return 1;
+}
+
+/* ---------------------------------------------------------------- encoding */
+
+typedef struct encoder {
+    lua_State *L;
+    fl_buf *b;
+    int depth;
+    const void *seen[FL_JSON_MAX_DEPTH + 1]; /* tables on the current path */
+    int keyidx[FL_JSON_MAX_DEPTH + 1];       /* stack index of the key at each level, 0 = array */
+    lua_Integer arrayi[FL_JSON_MAX_DEPTH + 1];
+} encoder;
+
+/* Appends a readable path like  .items[3].name  for error messages. */
+static void push_path(encoder *e)
+{
+    lua_State *L = e->L;
+    luaL_Buffer lb;
+    luaL_buffinit(L, &lb);
+    for (int d = 0; d < e->depth; d++) {
+        char tmp[64];
+        if (e->keyidx[d] == 0) {
+            snprintf(tmp, sizeof tmp, "[%lld]", (long long)e->arrayi[d]);
+            luaL_addstring(&lb, tmp);
+        } else if (lua_type(L, e->keyidx[d]) == LUA_TSTRING) {
+            luaL_addchar(&lb, '.');
+            size_t kl;
+            const char *k = lua_tolstring(L, e->keyidx[d], &kl);
+            luaL_addlstring(&lb, k, kl > 40 ? 40 : kl);
+        } else {
+            snprintf(tmp, sizeof tmp, "[%s]", luaL_typename(L, e->keyidx[d]));
+            if (lua_isinteger(L, e->keyidx[d]))
+                snprintf(tmp, sizeof tmp, "[%lld]", (long long)lua_tointeger(L, e->keyidx[d]));
+            luaL_addstring(&lb, tmp);
+        }
+    }
+    luaL_pushresult(&lb);
+}
+
+static int encode_error(encoder *e, const char *what)
+{
+    push_path(e);
+    const char *path = lua_tostring(e->L, -1);
+    return luaL_error(e->L, "cannot encode %s at %s", what, *path ? path : "top level");
+}
+
+static void encode_value(encoder *e, int idx);
+
+/* Returns n > 0 when the table at idx is an array 1..n, 0 when empty, -1 otherwise. */
+static lua_Integer array_length(lua_State *L, int idx)
+{
+    lua_Integer max = 0, count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1)) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        lua_Integer k = lua_tointeger(L, -1);
+        if (k < 1) {
+            lua_pop(L, 1);
+            return -1;
+        }
+        if (k > max)
+            max = k;
+        count++;
+    }
+    /* Allow a few holes (written as null), but not excessively sparse arrays. */
+    if (max > 10 && max > count * 2)
+        return -1;
+    return max;
+}
+
+static void encode_table(encoder *e, int idx)
+{
+    lua_State *L = e->L;
+    const void *p = lua_topointer(L, idx);
+    for (int d = 0; d < e->depth; d++)
+        if (e->seen[d] == p)
+            encode_error(e, "a cyclic table (a table that contains itself)");
+    if (e->depth >= FL_JSON_MAX_DEPTH)
+        encode_error(e, "a table nested more than " FL_STR_DEPTH " levels deep");
+    luaL_checkstack(L, 8, "JSON nesting");
+
+    int is_array_mt = 0;
+    if (lua_getmetatable(L, idx)) {
+        fl_json_push_array_mt(L);
+        is_array_mt = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+    }
+    lua_Integer n = is_array_mt ? (lua_Integer)lua_rawlen(L, idx) : array_length(L, idx);
+    int d = e->depth++;
+    e->seen[d] = p;
+    if (n == 0 && !is_array_mt) {
+        fl_buf_add(e->b, "{}", 2);
+    } else if (n >= 0) {
+        fl_buf_addc(e->b, '[');
+        e->keyidx[d] = 0;
+        for (lua_Integer i = 1; i <= n; i++) {
+            if (i > 1)
+                fl_buf_addc(e->b, ',');
+            e->arrayi[d] = i;
+            lua_rawgeti(L, idx, i);
+            encode_value(e, lua_gettop(L));
+            lua_pop(L, 1);
+        }
+        fl_buf_addc(e->b, ']');
+    } else {
+        fl_buf_addc(e->b, '{');
+        int first = 1;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            int kidx = lua_gettop(L) - 1;
+            e->keyidx[d] = kidx;
+            if (!first)
+                fl_buf_addc(e->b, ',');
+            first = 0;
+            switch (lua_type(L, kidx)) {
+            case LUA_TSTRING: {
+                size_t kl;
+                const char *k = lua_tolstring(L, kidx, &kl);
+                fl_json_quote(e->b, k, kl);
+                break;
+            }
+            case LUA_TNUMBER:
+                fl_buf_addc(e->b, '"');
+                if (lua_isinteger(L, kidx))
+                    fl_json_integer(e->b, lua_tointeger(L, kidx));
+                else if (!fl_json_float(e->b, lua_tonumber(L, kidx)))
+                    encode_error(e, "a NaN or infinite table key");
+                fl_buf_addc(e->b, '"');
+                break;
+            default: {
+                e->depth--; /* report the table holding the key */
+                lua_pushfstring(L, "a table key of type %s", luaL_typename(L, kidx));
+                encode_error(e, lua_tostring(L, -1));
+            }
+            }
+            fl_buf_addc(e->b, ':');
+            encode_value(e, kidx + 1);
+            lua_pop(L, 1);
+        }
+        fl_buf_addc(e->b, '}');
+    }
+    e->depth--;
+}
+
+static void encode_value(encoder *e, int idx)
+{
+    lua_State *L = e->L;
+    switch (lua_type(L, idx)) {
+    case LUA_TNIL:
+        fl_buf_add(e->b, "null", 4);
+        break;
+    case LUA_TBOOLEAN:
+        if (lua_toboolean(L, idx))
+            fl_buf_add(e->b, "true", 4);
+        else
+            fl_buf_add(e->b, "false", 5);
+        break;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+            fl_json_integer(e->b, lua_tointeger(L, idx));
+        else if (!fl_json_float(e->b, lua_tonumber(L, idx)))
+            encode_error(e, "a NaN or infinite number");
+        break;
+    case LUA_TSTRING: {
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        fl_json_quote(e->b, s, n);
+        break;
+    }
+    case LUA_TTABLE:
+        encode_table(e, idx);
+        break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == NULL) { /* cjson.null */
+            fl_buf_add(e->b, "null", 4);
+            break;
+        }
+        /* fall through */
+    default: {
+        lua_pushfstring(L, "a %s value", luaL_typename(L, idx));
+        encode_error(e, lua_tostring(L, -1));
+    }
+    }
+}
+
+void fl_json_encode(lua_State *L, int idx, fl_buf *b)
+{
+    encoder e;
+    e.L = L;
+    e.b = b;
+    e.depth = 0;
+    encode_value(&e, lua_absindex(L, idx));
+}
+
+/* ---------------------------------------------------------------- decoding */
+
+typedef struct decoder {
+    lua_State *L;
+    const char *s, *p, *end;
+    int depth;
+} decoder;
+
+static int decode_error(decoder *d, const char *why)
+{
+    int line = 1, col = 1;
+    for (const char *q = d->s; q < d->p && q < d->end; q++) {
+        if (*q == '\n') {
+            line++;
+            col = 1;
+        } else {
+            col++;
+        }
+    }
+    return luaL_error(d->L, "invalid JSON at line %d, column %d: %s", line, col, why);
+}
+
+static void skip_ws(decoder *d)
+{
+    while (d->p < d->end && (*d->p == ' ' || *d->p == '\n' || *d->p == '\r' || *d->p == '\t'))
+        d->p++;
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static long read_hex4(decoder *d)
+{
+    if (d->end - d->p < 4)
+        decode_error(d, "truncated \\u escape");
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval((unsigned char)d->p[i]);
+        if (h < 0)
+            decode_error(d, "bad hex digit in \\u escape");
+        v = v * 16 + h;
+    }
+    d->p += 4;
+    return v;
+}
+
+static void add_utf8(luaL_Buffer *b, unsigned long cp)
+{
+    char o[4];
+    if (cp < 0x80) {
+        luaL_addchar(b, (char)cp);
+    } else if (cp < 0x800) {
+        o[0] = (char)(0xC0 | (cp >> 6));
+        o[1] = (char)(0x80 | (cp & 0x3F));
+        luaL_addlstring(b, o, 2);
+    } else if (cp < 0x10000) {
+        o[0] = (char)(0xE0 | (cp >> 12));
+        o[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (char)(0x80 | (cp & 0x3F));
+        luaL_addlstring(b, o, 3);
+    } else {
+        o[0] = (char)(0xF0 | (cp >> 18));
+        o[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
+        o[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        o[3] = (char)(0x80 | (cp & 0x3F));
+        luaL_addlstring(b, o, 4);
+    }
+}
+
+/* At the opening quote.  Pushes the string. */
+static void decode_string(decoder *d)
+{
+    const char *start = ++d->p;
+    /* fast path: no escapes */
+    while (d->p < d->end) {
+        unsigned char c = (unsigned char)*d->p;
+        if (c == '"') {
+            lua_pushlstring(d->L, start, (size_t)(d->p - start));
+            d->p++;
+            return;
+        }
+        if (c == '\\')
+            break;
+        if (c < 0x20)
+            decode_error(d, "control character in string");
+        d->p++;
+    }
+    /* slow path: escapes; luaL_Buffer keeps the scratch memory owned by Lua,
+     * so nothing leaks when a decode error unwinds */
+    luaL_Buffer sb;
+    luaL_buffinit(d->L, &sb);
+    luaL_addlstring(&sb, start, (size_t)(d->p - start));
+    while (d->p < d->end) {
+        unsigned char c = (unsigned char)*d->p;
+        if (c == '"') {
+            d->p++;
+            luaL_pushresult(&sb);
+            return;
+        }
+        if (c < 0x20)
+            decode_error(d, "control character in string");
+        if (c != '\\') {
+            const char *run = d->p;
+            while (d->p < d->end && *d->p != '"' && *d->p != '\\' && (unsigned char)*d->p >= 0x20)
+                d->p++;
+            luaL_addlstring(&sb, run, (size_t)(d->p - run));
+            continue;
+        }
+        d->p++;
+        if (d->p >= d->end)
+            break;
+        char e = *d->p++;
+        switch (e) {
+        case '"': luaL_addchar(&sb, '"'); break;
+        case '\\': luaL_addchar(&sb, '\\'); break;
+        case '/': luaL_addchar(&sb, '/'); break;
+        case 'b': luaL_addchar(&sb, '\b'); break;
+        case 'f': luaL_addchar(&sb, '\f'); break;
+        case 'n': luaL_addchar(&sb, '\n'); break;
+        case 'r': luaL_addchar(&sb, '\r'); break;
+        case 't': luaL_addchar(&sb, '\t'); break;
+        case 'u': {
+            unsigned long cp = (unsigned long)read_hex4(d);
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (d->end - d->p >= 6 && d->p[0] == '\\' && d->p[1] == 'u') {
+                    const char *save = d->p;
+                    d->p += 2;
+                    unsigned long lo = (unsigned long)read_hex4(d);
+                    if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                        cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                    } else {
+                        d->p = save;
+                        cp = 0xFFFD; /* lone high surrogate */
+                    }
+                } else {
+                    cp = 0xFFFD;
+                }
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                cp = 0xFFFD; /* lone low surrogate */
+            }
+            add_utf8(&sb, cp);
+            break;
+        }
+        default:
+            d->p--;
+            decode_error(d, "bad escape in string");
+        }
+    }
+    decode_error(d, "unterminated string");
+}
+
+static void decode_number(decoder *d)
+{
+    const char *start = d->p;
+    int is_float = 0;
+    if (d->p < d->end && *d->p == '-')
+        d->p++;
+    if (d->p >= d->end || !(*d->p >= '0' && *d->p <= '9'))
+        decode_error(d, "bad number");
+    if (*d->p == '0') {
+        d->p++;
+    } else {
+        while (d->p < d->end && *d->p >= '0' && *d->p <= '9')
+            d->p++;
+    }
+    if (d->p < d->end && *d->p == '.') {
+        is_float = 1;
+        d->p++;
+        if (d->p >= d->end || !(*d->p >= '0' && *d->p <= '9'))
+            decode_error(d, "bad number: digit expected after '.'");
+        while (d->p < d->end && *d->p >= '0' && *d->p <= '9')
+            d->p++;
+    }
+    if (d->p < d->end && (*d->p == 'e' || *d->p == 'E')) {
+        is_float = 1;
+        d->p++;
+        if (d->p < d->end && (*d->p == '+' || *d->p == '-'))
+            d->p++;
+        if (d->p >= d->end || !(*d->p >= '0' && *d->p <= '9'))
+            decode_error(d, "bad number: digit expected in exponent");
+        while (d->p < d->end && *d->p >= '0' && *d->p <= '9')
+            d->p++;
+    }
+    size_t len = (size_t)(d->p - start);
+    if (!is_float && len <= 17) {
+        /* at most 16 digits (+ sign): fits in 64 bits without overflow checks */
+        const char *q = start;
+        int neg = *q == '-';
+        if (neg)
+            q++;
+        long long v = 0;
+        for (; q < d->p; q++)
+            v = v * 10 + (*q - '0');
+        if (v <= (1LL << 53)) {
+            lua_pushinteger(d->L, neg ? -v : v);
+            return;
+        }
+    }
+    char tmp[64];
+    double v;
+    if (len < sizeof tmp) {
+        memcpy(tmp, start, len);
+        tmp[len] = '\0';
+        v = strtod(tmp, NULL);
+    } else {
+        lua_pushlstring(d->L, start, len); /* NUL-terminated copy owned by Lua */
+        v = strtod(lua_tostring(d->L, -1), NULL);
+        lua_pop(d->L, 1);
+    }
+    lua_pushnumber(d->L, v);
+}
+
+static void decode_value(decoder *d);
+
+static void decode_array(decoder *d)
+{
+    lua_State *L = d->L;
+    d->p++;
+    lua_newtable(L);
+    skip_ws(d);
+    if (d->p < d->end && *d->p == ']') {
+        d->p++;
+        fl_json_push_array_mt(L);
+        lua_setmetatable(L, -2);
+        return;
+    }
+    for (lua_Integer i = 1;; i++) {
+        decode_value(d);
+        lua_rawseti(L, -2, i);
+        skip_ws(d);
+        if (d->p < d->end && *d->p == ',') {
+            d->p++;
+            continue;
+        }
+        if (d->p < d->end && *d->p == ']') {
+            d->p++;
+            return;
+        }
+        decode_error(d, "expected ',' or ']' in array");
+    }
+}
+
+static void decode_object(decoder *d)
+{
+    lua_State *L = d->L;
+    d->p++;
+    lua_newtable(L);
+    skip_ws(d);
+    if (d->p < d->end && *d->p == '}') {
+        d->p++;
+        return;
+    }
+    for (;;) {
+        skip_ws(d);
+        if (d->p >= d->end || *d->p != '"')
+            decode_error(d, "expected string key in object");
+        decode_string(d);
+        skip_ws(d);
+        if (d->p >= d->end || *d->p != ':')
+            decode_error(d, "expected ':' after object key");
+        d->p++;
+        decode_value(d);
+        lua_rawset(L, -3);
+        skip_ws(d);
+        if (d->p < d->end && *d->p == ',') {
+            d->p++;
+            continue;
+        }
+        if (d->p < d->end && *d->p == '}') {
+            d->p++;
+            return;
+        }
+        decode_error(d, "expected ',' or '}' in object");
+    }
+}
+
+static int match_word(decoder *d, const char *w, size_t n)
+{
+    if ((size_t)(d->end - d->p) >= n && memcmp(d->p, w, n) == 0) {
+        d->p += n;
+        return 1;
+    }
+    return 0;
+}
+
+static void decode_value(decoder *d)
+{
+    skip_ws(d);
+    if (d->p >= d->end)
+        decode_error(d, "unexpected end of input");
+    switch (*d->p) {
+    case '{':
+    case '[':
+        if (d->depth >= FL_JSON_MAX_DEPTH)
+            decode_error(d, "nested more than " FL_STR_DEPTH " levels deep");
+        if (!lua_checkstack(d->L, 4))
+            decode_error(d, "nested too deep for the Lua stack");
+        d->depth++;
+        if (*d->p == '{')
+            decode_object(d);
+        else
+            decode_array(d);
+        d->depth--;
+        return;
+    case '"':
+        decode_string(d);
+        return;
+    case 't':
+        if (match_word(d, "true", 4)) {
+            lua_pushboolean(d->L, 1);
+            return;
+        }
+        break;
+    case 'f':
+        if (match_word(d, "false", 5)) {
+            lua_pushboolean(d->L, 0);
+            return;
+        }
+        break;
+    case 'n':
+        if (match_word(d, "null", 4)) {
+            lua_pushlightuserdata(d->L, NULL);
+            return;
+        }
+        break;
+    default:
+        if (*d->p == '-' || (*d->p >= '0' && *d->p <= '9')) {
+            decode_number(d);
+            return;
+        }
+    }
+    decode_error(d, "unexpected character");
+}
+
+void fl_json_decode(lua_State *L, const char *s, size_t len)
+{
+    decoder d;
+    d.L = L;
+    d.s = d.p = s;
+    d.end = s + len;
+    d.depth = 0;
+    decode_value(&d);
+    skip_ws(&d);
+    if (d.p != d.end)
+        decode_error(&d, "unexpected data after the JSON value");
+}

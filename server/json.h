@@ -1,0 +1,49 @@
+/*
+ * json.h - JSON text <-> Lua values, with numbers that keep their meaning.
+ *
+ * Decoding: a JSON integer that a double holds exactly (|n| <= 2^53) becomes
+ * a Lua integer; other numbers become floats.  null becomes cjson.null (the
+ * NULL light userdata), so handlers can compare with cjson.null.  An empty
+ * JSON array gets the array marker metatable so it encodes back as [].
+ *
+ * Encoding: Lua integers are written exactly over 64 bits, floats with the
+ * fewest digits that read back as the same double.  Tables whose keys are
+ * 1..n (not too sparse) are arrays, other tables objects.  Functions,
+ * userdata, threads, NaN/inf and cycles raise an error naming where the value
+ * sits ("body.items[3]").  Strings that are not valid UTF-8 have each bad byte
+ * replaced by U+FFFD, so the output is always valid JSON.
+ *
+ * The Lua-facing functions raise Lua errors and so run in protected mode
+ * (everything in a worker does, see call.h).  The fl_json_quote/number/utf8
+ * helpers are plain C and safe anywhere.
+ *
+ * Uses buf.h and the Lua C API; lua-cjson is not used here because
+ * Debian's 2.1.0 decodes every number as a float and writes 14 digits.
+ */
+#ifndef FL_JSON_H
+#define FL_JSON_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+#include "buf.h"
+
+#define FL_JSON_MAX_DEPTH 200
+#define FL_STR_DEPTH "200"
+
+/* Stack: [] -> [value].  Raises "invalid JSON at line L, column C: why". */
+void fl_json_decode(lua_State *L, const char *s, size_t len);
+
+/* Stack: unchanged.  Appends the JSON text of the value at idx to b. */
+void fl_json_encode(lua_State *L, int idx, fl_buf *b);
+
+/* Stack: [] -> [array marker metatable]. */
+void fl_json_push_array_mt(lua_State *L);
+
+void fl_json_quote(fl_buf *b, const char *s, size_t n);
+void fl_json_integer(fl_buf *b, long long v);
+int fl_json_float(fl_buf *b, double v); /* 0 for NaN/inf (nothing written) */
+int fl_utf8_valid(const char *s, size_t n);
+
+#endif

@@ -1,0 +1,131 @@
+/* lib.c - the Lua modules fnlua provides in C (see lib.h). */
+#include "lib.h"
+
+#include <lauxlib.h>
+
+#include "base64.h"
+#include "buf.h"
+#include "json.h"
+
+int luaopen_cjson(lua_State *L); /* from lua-cjson, linked in */
+int luaopen_cjson_safe(lua_State *L);
+
+/* A buffer owned by a userdata, so a Lua error during encoding frees it at
+ * the next collection instead of leaking.  Stack: [] -> [box]. */
+static fl_buf *push_box(lua_State *L)
+{
+    fl_buf *b = lua_newuserdatauv(L, sizeof *b, 0);
+    fl_buf_init(b);
+    luaL_setmetatable(L, "fnlua.buffer");
+    return b;
+}
+
+static int box_gc(lua_State *L)
+{
+    fl_buf *b = luaL_checkudata(L, 1, "fnlua.buffer");
+    fl_buf_free(b);
+    return 0;
+}
+
+/* Stack: [box] -> [string]; frees the buffer at once. */
+static void push_box_result(lua_State *L, fl_buf *b)
+{
+    lua_pushlstring(L, b->data ? b->data : "", b->len);
+    fl_buf_free(b);
+    lua_remove(L, -2);
+}
+
+static int json_encode(lua_State *L)
+{
+    luaL_checkany(L, 1);
+    lua_settop(L, 1);
+    fl_buf *b = push_box(L);
+    fl_json_encode(L, 1, b);
+    push_box_result(L, b);
+    return 1;
+}
+
+static int json_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    fl_json_decode(L, s, n);
+    return 1;
+}
+
+static int json_array(lua_State *L)
+{
+    if (lua_isnoneornil(L, 1)) {
+        lua_settop(L, 0);
+        lua_newtable(L);
+    }
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 1);
+    fl_json_push_array_mt(L);
+    lua_setmetatable(L, 1);
+    return 1;
+}
+
+static int luaopen_fnlua_json(lua_State *L)
+{
+    static const luaL_Reg f[] = {
+        {"encode", json_encode}, {"decode", json_decode}, {"array", json_array}, {NULL, NULL},
+    };
+    luaL_newlib(L, f);
+    lua_pushlightuserdata(L, NULL);
+    lua_setfield(L, -2, "null");
+    fl_json_push_array_mt(L);
+    lua_setfield(L, -2, "array_mt");
+    return 1;
+}
+
+static int b64_encode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    fl_buf *b = push_box(L);
+    fl_base64_encode(b, (const unsigned char *)s, n);
+    push_box_result(L, b);
+    return 1;
+}
+
+static int b64_decode(lua_State *L)
+{
+    size_t n;
+    const char *s = luaL_checklstring(L, 1, &n);
+    fl_buf *b = push_box(L);
+    if (!fl_base64_decode(b, s, n)) {
+        fl_buf_free(b);
+        luaL_pushfail(L);
+        lua_pushliteral(L, "invalid base64 input");
+        return 2;
+    }
+    push_box_result(L, b);
+    return 1;
+}
+
+static int luaopen_fnlua_base64(lua_State *L)
+{
+    static const luaL_Reg f[] = {{"encode", b64_encode}, {"decode", b64_decode}, {NULL, NULL}};
+    luaL_newlib(L, f);
+    return 1;
+}
+
+void fl_lib_openstate(lua_State *L)
+{
+    luaL_newmetatable(L, "fnlua.buffer");
+    lua_pushcfunction(L, box_gc);
+    lua_setfield(L, -2, "__gc");
+    lua_pop(L, 1);
+
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+    lua_pushcfunction(L, luaopen_cjson);
+    lua_setfield(L, -2, "cjson");
+    lua_pushcfunction(L, luaopen_cjson_safe);
+    lua_setfield(L, -2, "cjson.safe");
+    lua_pushcfunction(L, luaopen_fnlua_json);
+    lua_setfield(L, -2, "fnlua.json");
+    lua_pushcfunction(L, luaopen_fnlua_base64);
+    lua_setfield(L, -2, "fnlua.base64");
+    lua_pop(L, 1);
+}

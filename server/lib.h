@@ -1,0 +1,15 @@
+/*
+ * lib.h - the Lua modules fnlua provides in C.
+ *
+ * Registered in package.preload of every state: "cjson" (lua-cjson, linked
+ * in), "fnlua.json" (the exact codec of json.h) and "fnlua.base64".  The
+ * Lua half of the library lives in lua/fnlua/ and is found by loader.c.
+ */
+#ifndef FL_LIB_H
+#define FL_LIB_H
+
+#include <lua.h>
+
+void fl_lib_openstate(lua_State *L);
+
+#endif

@@ -1,0 +1,63 @@
+/* limit.c - memory budget and deadline for one Lua state (see limit.h). */
+#include "limit.h"
+
+#include <stdlib.h>
+
+#include <lauxlib.h>
+
+#include "request.h"
+
+void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    fl_limits *lim = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        lim->used -= old;
+        return NULL;
+    }
+    if (nsize > old && lim->budget && lim->used - old + nsize > lim->budget) {
+        lim->exceeded = 1;
+        return NULL;
+    }
+    void *p = realloc(ptr, nsize);
+    if (!p)
+        return NULL; /* a failed shrink keeps the old block: Lua handles it */
+    lim->used = lim->used - old + nsize;
+    if (lim->used > lim->peak)
+        lim->peak = lim->used;
+    return p;
+}
+
+static void deadline_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    void *ud;
+    lua_getallocf(L, &ud);
+    fl_limits *lim = ud;
+    if (!lim->deadline || fl_now() < lim->deadline)
+        return;
+    lim->timed_out = 1;
+    /* fire again at the very next instruction: a pcall in the handler that
+     * catches this error cannot go on running */
+    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "invocation timed out");
+}
+
+void fl_limits_begin(lua_State *L, fl_limits *lim, size_t budget, double deadline)
+{
+    lim->budget = budget;
+    lim->exceeded = 0;
+    lim->peak = lim->used;
+    lim->deadline = deadline;
+    lim->timed_out = 0;
+    if (deadline > 0)
+        lua_sethook(L, deadline_hook, LUA_MASKCOUNT, FL_HOOK_COUNT);
+}
+
+void fl_limits_end(lua_State *L, fl_limits *lim)
+{
+    lua_sethook(L, NULL, 0, 0);
+    lim->budget = 0;
+    lim->deadline = 0;
+}

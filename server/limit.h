@@ -1,0 +1,39 @@
+/*
+ * limit.h - memory budget and deadline for one Lua state.
+ *
+ * Memory: fl_limits_alloc is the state's lua_Alloc (ud = fl_limits).  It
+ * counts the bytes the state holds and refuses growth past the budget, so
+ * the allocation fails inside Lua (a catchable "not enough memory") instead
+ * of the container being OOM-killed.  Frees and shrinks never fail; with
+ * ptr == NULL the old-size argument is a type tag, not a size.
+ *
+ * Deadline: a count hook checks a monotonic deadline every FL_HOOK_COUNT VM
+ * instructions; once expired it re-arms itself to fire on every
+ * instruction, so a handler's own pcall cannot swallow the timeout.
+ */
+#ifndef FL_LIMIT_H
+#define FL_LIMIT_H
+
+#include <stddef.h>
+
+#include <lua.h>
+
+#define FL_HOOK_COUNT 1000
+
+typedef struct fl_limits {
+    size_t used;     /* bytes held by the state now */
+    size_t peak;     /* high-water mark since the last fl_limits_begin */
+    size_t budget;   /* 0 = unlimited */
+    int exceeded;    /* an allocation was refused since fl_limits_begin */
+    double deadline; /* monotonic seconds; 0 = none */
+    int timed_out;
+} fl_limits;
+
+void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
+
+/* Starts an invocation: budget in bytes (0 = unlimited), deadline (0 = none). */
+void fl_limits_begin(lua_State *L, fl_limits *lim, size_t budget, double deadline);
+/* Ends it: removes the hook, lifts the budget so error handling can allocate. */
+void fl_limits_end(lua_State *L, fl_limits *lim);
+
+#endif

@@ -1,0 +1,57 @@
+/* request.c - request/response helpers (see request.h). */
+#include "request.h"
+
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+void fl_response_init(fl_response *r)
+{
+    r->status = 0;
+    r->error_type = NULL;
+    fl_buf_init(&r->headers);
+    fl_buf_init(&r->body);
+}
+
+void fl_response_free(fl_response *r)
+{
+    fl_buf_free(&r->headers);
+    fl_buf_free(&r->body);
+}
+
+void fl_response_reset(fl_response *r)
+{
+    r->status = 0;
+    r->error_type = NULL;
+    fl_buf_reset(&r->headers);
+    fl_buf_reset(&r->body);
+}
+
+void fl_response_header(fl_response *r, const char *name, size_t nlen, const char *value, size_t vlen)
+{
+    fl_buf_add(&r->headers, name, nlen);
+    fl_buf_addc(&r->headers, '\0');
+    fl_buf_add(&r->headers, value, vlen);
+    fl_buf_addc(&r->headers, '\0');
+}
+
+const char *fl_request_header(const fl_request *req, const char *name, size_t *len)
+{
+    size_t n = strlen(name);
+    for (size_t i = 0; i < req->n_headers; i++) {
+        const fl_header *h = &req->headers[i];
+        if (h->name_len == n && strncasecmp(h->name, name, n) == 0 && h->value_len > 0) {
+            if (len)
+                *len = h->value_len;
+            return h->value;
+        }
+    }
+    return NULL;
+}
+
+double fl_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}

@@ -1,0 +1,53 @@
+/*
+ * request.h - one request and its answer, as plain data.
+ *
+ * The HTTP glue (http.c) and `fnlua invoke` (invoke.c) fill an fl_request;
+ * the runtime fills the fl_response.  Neither side sees the other's
+ * machinery: no libmicrohttpd here, no Lua.
+ */
+#ifndef FL_REQUEST_H
+#define FL_REQUEST_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+typedef struct fl_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+} fl_header;
+
+typedef enum { FL_REQ_INIT, FL_REQ_INVOKE, FL_REQ_HTTP } fl_req_kind;
+
+typedef struct fl_request {
+    fl_req_kind kind;
+    const fl_header *headers;
+    size_t n_headers;
+    const char *body;
+    size_t body_len;
+    /* HTTP functions only */
+    const char *method;
+    const char *path;
+    const fl_header *query; /* decoded query arguments, in order */
+    size_t n_query;
+    double arrival; /* monotonic seconds, see fl_now() */
+} fl_request;
+
+typedef struct fl_response {
+    int status;
+    fl_buf headers;         /* "Name\0Value\0" pairs */
+    fl_buf body;
+    const char *error_type; /* set when body is an error object */
+} fl_response;
+
+void fl_response_init(fl_response *r);
+void fl_response_free(fl_response *r);
+void fl_response_reset(fl_response *r);
+void fl_response_header(fl_response *r, const char *name, size_t nlen, const char *value, size_t vlen);
+/* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
+const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
+double fl_now(void);
+
+#endif

@@ -1,0 +1,59 @@
+/*
+ * worker.h - one Lua state and everything that belongs to it.
+ *
+ * A worker owns its lua_State together with its memory budget and deadline
+ * (limit.h), the current invocation (context.h), the loaded handler
+ * (loader.h) and reusable buffers, all reachable from the state through the
+ * allocator's ud (the fl_limits at the start of the struct).  Only the
+ * worker's own thread touches it.  The functions here run one step in the
+ * state (load, invoke, shutdown hook) through fl_call and turn every
+ * failure into an error object in the response.
+ */
+#ifndef FL_WORKER_H
+#define FL_WORKER_H
+
+#include <lua.h>
+
+#include "call.h"
+#include "config.h"
+#include "context.h"
+#include "convert.h"
+#include "limit.h"
+#include "loader.h"
+#include "request.h"
+
+typedef enum { FL_PHASE_NONE, FL_PHASE_LOAD, FL_PHASE_INIT, FL_PHASE_DECODE, FL_PHASE_HANDLER,
+               FL_PHASE_ENCODE, FL_PHASE_SHUTDOWN } fl_phase;
+
+typedef struct fl_worker {
+    fl_limits limits; /* first: the allocator's ud is the worker */
+    int id;
+    int n_workers;
+    const fl_config *cfg;
+    size_t budget;    /* Lua heap bytes this state may hold during a call */
+    lua_State *L;
+    fl_invocation inv;
+    fl_loaded loaded;
+    int ready;        /* handler loaded and initializer run in this state */
+    fl_phase phase;
+    fl_error err;
+    fl_envelope env;
+    fl_buf scratch;
+    unsigned long invocations;
+} fl_worker;
+
+int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers);
+void fl_worker_free(fl_worker *w);
+
+/* Loads the handler module and runs the initializer with a context built
+ * from req.  0 on success; -1 with resp holding the error object. */
+int fl_worker_load(fl_worker *w, const fl_request *req, fl_response *resp);
+/* Runs the handler on req (event or HTTP function) and fills resp. */
+void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp);
+/* Runs the shutdown hook, if any; errors are logged. */
+void fl_worker_shutdown(fl_worker *w);
+
+/* Instance memory (MB) -> Lua heap budget of one worker, in bytes. */
+size_t fl_worker_budget(int memory_mb, int n_workers);
+
+#endif

@@ -1,0 +1,127 @@
+"""Failures → HTTP 500 with the error object {errorType, errorMessage, stackTrace} (spec §5)."""
+
+from harness import FnluaCase, fixture_line
+
+
+def trace_text(err):
+    return "\n".join(err["stackTrace"])
+
+
+class HandlerRaisesTest(FnluaCase):
+    handler_dir = "raising"
+
+    def test_raising_handler(self):
+        cases = [
+            ("error('boom') → 500 HandlerError naming index.lua:line", "string", "RAISE:string", "boom"),
+            ("error({code=1}) → 500 HandlerError naming index.lua:line", "table", "RAISE:table", None),
+            ("error in a nested call → 500 HandlerError naming the raising line", "nested", "RAISE:nested", "deep boom"),
+        ]
+        for name, case, marker, text in cases:
+            where = f"index.lua:{fixture_line('raising/index.lua', marker)}"
+            with self.subTest(name, where=where):
+                def check(resp):
+                    err = self.assertErrorObject(resp, 500, "HandlerError")
+                    if text:
+                        self.assertIn(text, err["errorMessage"])
+                    self.assertIn(where, err["errorMessage"])
+                    self.assertTrue(err["stackTrace"], "stackTrace is empty")
+                    self.assertIn(where, trace_text(err))
+
+                self.check_twice("POST", "/invoke", check, body={"case": case})
+
+    def test_traceback_of_nested_error_names_caller_line(self):
+        err = self.assertErrorObject(self.invoke({"case": "nested"}), 500, "HandlerError")
+        caller = f"index.lua:{fixture_line('raising/index.lua', 'CALL:nested')}"
+        self.assertIn(caller, trace_text(err))
+
+    def test_worker_usable_after_handler_error(self):
+        self.assertErrorObject(self.invoke({"case": "string"}), 500, "HandlerError")
+        env = self.assertEnvelope(self.invoke({"case": "none"}))
+        self.assertEqual(env["body"], "no error")
+
+    def test_healthz_stays_200_after_handler_error(self):
+        self.assertErrorObject(self.invoke({"case": "string"}), 500, "HandlerError")
+        self.assertEqual(self.server.request("GET", "/healthz").status, 200)
+
+
+class SyntaxErrorModuleTest(FnluaCase):
+    """A module that does not compile: /init and every /invoke → HandlerLoadError naming index.lua:line."""
+
+    handler_dir = "syntaxerror"
+
+    def where(self):
+        return f"index.lua:{fixture_line('syntaxerror/index.lua', 'SYNTAX:error')}"
+
+    def test_init_answers_handler_load_error(self):
+        def check(resp):
+            self.assertErrorObject(resp, 500, "HandlerLoadError", self.where())
+
+        self.check_twice("POST", "/init", check)
+
+    def test_every_invoke_answers_the_same_load_error(self):
+        first = self.assertErrorObject(self.server.request("POST", "/init"), 500, "HandlerLoadError")
+
+        def check(resp):
+            err = self.assertErrorObject(resp, 500, "HandlerLoadError", self.where())
+            self.assertEqual(err["errorMessage"], first["errorMessage"])
+
+        self.check_twice("POST", "/invoke", check, body={"a": 1})
+
+    def test_healthz_503_after_failed_init(self):
+        self.server.request("POST", "/init")
+        self.check_twice("GET", "/healthz", lambda resp: self.assertEqual(resp.status, 503, resp))
+
+
+class SyntaxErrorLazyInitTest(FnluaCase):
+    """No /init at all: the first /invoke loads the module lazily and reports the load error."""
+
+    handler_dir = "syntaxerror"
+
+    def test_invoke_without_init_answers_handler_load_error(self):
+        where = f"index.lua:{fixture_line('syntaxerror/index.lua', 'SYNTAX:error')}"
+        self.check_twice("POST", "/invoke",
+                         lambda resp: self.assertErrorObject(resp, 500, "HandlerLoadError", where))
+
+
+class MissingFunctionTest(FnluaCase):
+    handler_dir = "missingfunction"
+
+    def test_module_without_handler_function_gives_handler_load_error_naming_it(self):
+        def check(resp):
+            err = self.assertErrorObject(resp, 500, "HandlerLoadError", "handler")
+            self.assertIn("index", err["errorMessage"])
+
+        self.check_twice("POST", "/init", check)
+        self.check_twice("POST", "/invoke", check)
+
+    def test_healthz_503(self):
+        self.server.request("POST", "/init")
+        self.assertEqual(self.server.request("GET", "/healthz").status, 503)
+
+
+class MissingModuleFileTest(FnluaCase):
+    handler_dir = "echo"
+    server_args = ("--handler", "nosuchmodule.handler")
+
+    def test_missing_module_file_gives_handler_load_error_naming_it(self):
+        check = lambda resp: self.assertErrorObject(resp, 500, "HandlerLoadError", "nosuchmodule")
+        self.check_twice("POST", "/init", check)
+        self.check_twice("POST", "/invoke", check)
+
+
+class InitializerRaisesTest(FnluaCase):
+    handler_dir = "initraises"
+
+    def test_raising_initializer_gives_initializer_error_at_init_and_invoke(self):
+        where = f"index.lua:{fixture_line('initraises/index.lua', 'RAISE:init')}"
+
+        def check(resp):
+            err = self.assertErrorObject(resp, 500, "InitializerError", "initializer refused to start")
+            self.assertIn(where, err["errorMessage"] + "\n" + trace_text(err))
+
+        self.check_twice("POST", "/init", check)
+        self.check_twice("POST", "/invoke", check)
+
+    def test_healthz_503_after_initializer_error(self):
+        self.server.request("POST", "/init")
+        self.assertEqual(self.server.request("GET", "/healthz").status, 503)
