@@ -2,7 +2,7 @@
  * main.c - fnlua's entry point: `fnlua [serve]` and `fnlua invoke`.
  *
  * serve: configuration, runtime, HTTP server, then the main thread waits
- * for signals (SIGTERM/SIGINT stop, SIGHUP is reserved for the code swap)
+ * for signals (SIGTERM/SIGINT stop, SIGHUP swaps in the current code)
  * while libmicrohttpd's thread and the workers do the work.  Signals are
  * blocked in every thread and taken with sigwait here, which also works
  * when fnlua is PID 1 in a container.
@@ -60,7 +60,7 @@ static int serve(const fl_config *cfg)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            FL_WARN("SIGHUP received: rebuilding Lua states is not available in this build; ignoring");
+            fl_runtime_swap(rt);
             continue;
         }
         FL_INFO("%s received: stopping", sig == SIGINT ? "SIGINT" : "SIGTERM");

@@ -19,7 +19,9 @@ typedef struct fl_header {
     size_t value_len;
 } fl_header;
 
-typedef enum { FL_REQ_INIT, FL_REQ_INVOKE, FL_REQ_HTTP } fl_req_kind;
+/* INIT: /init; INVOKE: /invoke; HTTP: an HTTP function's request;
+ * REBUILD: internal, a new Lua state with the current code (SIGHUP). */
+typedef enum { FL_REQ_INIT, FL_REQ_INVOKE, FL_REQ_HTTP, FL_REQ_REBUILD } fl_req_kind;
 
 typedef struct fl_request {
     fl_req_kind kind;

@@ -2,11 +2,13 @@
 #include "runtime.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "convert.h"
 #include "log.h"
+#include "reload.h"
 #include "worker.h"
 
 struct fl_runtime {
@@ -23,6 +25,13 @@ struct fl_runtime {
     int init_pending;      /* per-worker load jobs of the /init in progress */
     fl_job *init_waiters;  /* /init requests waiting for it */
     fl_job *init_jobs;     /* one per worker */
+    unsigned init_failed_gen;
+
+    atomic_uint code_gen;  /* bumped by --reload's watcher and by SIGHUP */
+    fl_reload *reload;
+    int swap_pending;      /* rebuild jobs of a SIGHUP still running */
+    int swap_ok;
+    fl_job *swap_jobs;     /* one per worker */
 };
 
 static void copy_response(fl_response *dst, const fl_response *src)
@@ -40,14 +49,20 @@ static void record_init_failure(fl_runtime *rt, const fl_response *resp)
     pthread_mutex_lock(&rt->lock);
     if (!rt->init_failed) {
         rt->init_failed = 1;
+        rt->init_failed_gen = atomic_load(&rt->code_gen);
         copy_response(&rt->init_error, resp);
     }
     pthread_mutex_unlock(&rt->lock);
 }
 
+/* A failed init holds until the code changes (--reload, SIGHUP). */
 static int init_failed(fl_runtime *rt)
 {
     pthread_mutex_lock(&rt->lock);
+    if (rt->init_failed && rt->init_failed_gen != atomic_load(&rt->code_gen)) {
+        rt->init_failed = 0;
+        rt->init_answered = 0; /* the next /init tries the new code */
+    }
     int f = rt->init_failed;
     pthread_mutex_unlock(&rt->lock);
     return f;
@@ -121,18 +136,51 @@ static int submit_init(fl_runtime *rt, fl_job *job)
 
 /* ---------------------------------------------------------------- running */
 
+/* One worker's part of a SIGHUP swap finished (worker thread). */
+static void swap_part_done(fl_job *part)
+{
+    fl_runtime *rt = part->ud;
+    pthread_mutex_lock(&rt->lock);
+    if (!part->resp.error_type)
+        rt->swap_ok++;
+    int last = --rt->swap_pending == 0;
+    int ok = rt->swap_ok;
+    pthread_mutex_unlock(&rt->lock);
+    if (last) {
+        if (ok == rt->n)
+            FL_INFO("SIGHUP: every worker (%d) now runs the current code", rt->n);
+        else
+            FL_ERROR("SIGHUP: the current code does not load; %d of %d worker(s) keep the previous code",
+                     rt->n - ok, rt->n);
+    }
+}
+
 static void run_job(void *ctx, int wi, fl_job *job)
 {
     fl_runtime *rt = ctx;
     fl_worker *w = &rt->workers[wi];
-    if (job->req.kind == FL_REQ_INIT) {
+    if (rt->reload) {
+        /* --reload: a state built from older code is replaced by a fresh one */
+        unsigned gen = atomic_load(&rt->code_gen);
+        if (w->generation != gen) {
+            w->generation = gen;
+            fl_worker_reset(w);
+        }
+    }
+    if (job->req.kind == FL_REQ_REBUILD) {
+        unsigned gen = atomic_load(&rt->code_gen);
+        if (fl_worker_rebuild(w, &job->req, &job->resp) == 0)
+            w->generation = gen;
+        else
+            FL_WARN("SIGHUP: worker %d keeps its previous code (the load error is logged above)", wi);
+    } else if (job->req.kind == FL_REQ_INIT) {
         /* this worker's part of /init: load once, unless already loaded */
         fl_response_reset(&job->resp);
-        if (!w->ready && !init_failed(rt))
+        if (!fl_worker_ready(w) && !init_failed(rt))
             fl_worker_load(w, &job->req, &job->resp);
     } else if (init_failed(rt)) {
         answer_init_failed(rt, &job->resp);
-    } else if (!w->ready && fl_worker_load(w, &job->req, &job->resp) != 0) {
+    } else if (!fl_worker_ready(w) && fl_worker_load(w, &job->req, &job->resp) != 0) {
         /* lazy init (an /invoke before any /init) failed */
         record_init_failure(rt, &job->resp);
     } else {
@@ -140,6 +188,34 @@ static void run_job(void *ctx, int wi, fl_job *job)
     }
     if (job->done)
         job->done(job);
+}
+
+void fl_runtime_swap(fl_runtime *rt)
+{
+    if (!rt->pool)
+        return;
+    pthread_mutex_lock(&rt->lock);
+    if (rt->swap_pending) {
+        pthread_mutex_unlock(&rt->lock);
+        FL_WARN("SIGHUP: the previous swap is still running; ignoring this one");
+        return;
+    }
+    rt->swap_pending = rt->n;
+    rt->swap_ok = 0;
+    atomic_fetch_add(&rt->code_gen, 1);
+    pthread_mutex_unlock(&rt->lock);
+    FL_INFO("SIGHUP: rebuilding %d Lua state(s) with the current code", rt->n);
+    for (int i = 0; i < rt->n; i++) {
+        fl_job *part = &rt->swap_jobs[i];
+        fl_response_reset(&part->resp);
+        memset(&part->req, 0, sizeof part->req);
+        part->req.kind = FL_REQ_REBUILD;
+        part->req.body = "";
+        part->req.arrival = fl_now();
+        part->done = swap_part_done;
+        part->ud = rt;
+        fl_pool_submit_to(rt->pool, i, part);
+    }
 }
 
 int fl_runtime_submit(fl_runtime *rt, fl_job *job)
@@ -182,21 +258,25 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
     rt->n = threaded ? cfg->workers : 1;
     rt->workers = calloc((size_t)rt->n, sizeof *rt->workers);
     rt->init_jobs = calloc((size_t)rt->n, sizeof *rt->init_jobs);
+    rt->swap_jobs = calloc((size_t)rt->n, sizeof *rt->swap_jobs);
     pthread_mutex_init(&rt->lock, NULL);
     fl_response_init(&rt->init_error);
     fl_response_init(&rt->init_result);
-    if (!rt->workers || !rt->init_jobs) {
+    if (!rt->workers || !rt->init_jobs || !rt->swap_jobs) {
         fl_runtime_destroy(rt);
         return NULL;
     }
     for (int i = 0; i < rt->n; i++) {
         fl_response_init(&rt->init_jobs[i].resp);
+        fl_response_init(&rt->swap_jobs[i].resp);
         if (fl_worker_init(&rt->workers[i], cfg, i, rt->n) != 0) {
             FL_ERROR("cannot create Lua state %d", i);
             fl_runtime_destroy(rt);
             return NULL;
         }
     }
+    if (cfg->reload)
+        rt->reload = fl_reload_start(cfg->dir, &rt->code_gen);
     if (threaded) {
         rt->pool = fl_pool_create(rt->n, run_job, rt);
         if (!rt->pool) {
@@ -210,13 +290,15 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
 
 void fl_runtime_stop(fl_runtime *rt)
 {
+    fl_reload_stop(rt->reload);
+    rt->reload = NULL;
     if (rt->pool) {
         fl_pool_stop(rt->pool);
         fl_pool_free(rt->pool);
         rt->pool = NULL;
     }
     for (int i = 0; i < rt->n; i++)
-        if (rt->workers[i].L)
+        if (rt->workers[i].st)
             fl_worker_shutdown(&rt->workers[i]);
 }
 
@@ -230,10 +312,14 @@ void fl_runtime_destroy(fl_runtime *rt)
         fl_worker_free(&rt->workers[i]);
     for (int i = 0; rt->init_jobs && i < rt->n; i++)
         fl_response_free(&rt->init_jobs[i].resp);
+    for (int i = 0; rt->swap_jobs && i < rt->n; i++)
+        fl_response_free(&rt->swap_jobs[i].resp);
+    fl_reload_stop(rt->reload);
     fl_response_free(&rt->init_error);
     fl_response_free(&rt->init_result);
     pthread_mutex_destroy(&rt->lock);
     free(rt->workers);
     free(rt->init_jobs);
+    free(rt->swap_jobs);
     free(rt);
 }

@@ -4,7 +4,9 @@
  * Decides what a job means (spec §6): /init loads the handler into every
  * Lua state once and remembers the first outcome; /invoke initializes its
  * worker lazily, and fails fast once init has failed.  The HTTP glue and
- * `fnlua invoke` both talk only to this interface.  Uses pool.h, worker.h.
+ * `fnlua invoke` both talk only to this interface.  Code changes (--reload,
+ * SIGHUP) bump a generation; the init record belongs to one generation, so
+ * fixed code clears a failed init.  Uses pool.h, worker.h, reload.h.
  */
 #ifndef FL_RUNTIME_H
 #define FL_RUNTIME_H
@@ -27,6 +29,9 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job);
 
 /* 0 once init has failed (the instance is broken), else 1. */
 int fl_runtime_healthy(fl_runtime *rt);
+/* SIGHUP: every worker rebuilds its Lua state with the current code between
+ * invocations; a worker whose new state does not load keeps the old one. */
+void fl_runtime_swap(fl_runtime *rt);
 /* Stops the workers after their queued jobs, runs the shutdown hooks. */
 void fl_runtime_stop(fl_runtime *rt);
 

@@ -31,6 +31,36 @@ static int panic(lua_State *L)
     abort();
 }
 
+static fl_state *state_new(fl_worker *w)
+{
+    fl_state *st = calloc(1, sizeof *st);
+    if (!st)
+        return NULL;
+    st->loaded.handler_ref = st->loaded.initializer_ref = st->loaded.shutdown_ref = LUA_NOREF;
+    st->L = lua_newstate(fl_limits_alloc, &st->limits);
+    if (!st->L) {
+        free(st);
+        return NULL;
+    }
+    lua_atpanic(st->L, panic);
+    luaL_openlibs(st->L);
+    fl_call_openstate(st->L);
+    fl_lib_openstate(st->L);
+    fl_context_openstate(st->L, &w->inv);
+    fl_loader_openstate(st->L, w->cfg);
+    lua_gc(st->L, LUA_GCGEN, 0, 0); /* short-lived garbage per request: generational mode */
+    return st;
+}
+
+static void state_free(fl_state *st)
+{
+    if (!st)
+        return;
+    if (st->L)
+        lua_close(st->L);
+    free(st);
+}
+
 int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers)
 {
     memset(w, 0, sizeof *w);
@@ -40,32 +70,32 @@ int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers)
     w->budget = fl_worker_budget(cfg->memory_mb, n_workers);
     w->inv.code_dir = cfg->dir;
     strcpy(w->inv.request_id, "-");
-    w->loaded.handler_ref = w->loaded.initializer_ref = w->loaded.shutdown_ref = LUA_NOREF;
     fl_error_init(&w->err);
     fl_envelope_init(&w->env);
     fl_buf_init(&w->scratch);
-
-    w->L = lua_newstate(fl_limits_alloc, &w->limits);
-    if (!w->L)
-        return -1;
-    lua_atpanic(w->L, panic);
-    luaL_openlibs(w->L);
-    fl_call_openstate(w->L);
-    fl_lib_openstate(w->L);
-    fl_context_openstate(w->L, &w->inv);
-    fl_loader_openstate(w->L, cfg);
-    lua_gc(w->L, LUA_GCGEN, 0, 0); /* short-lived garbage per request: generational mode */
-    return 0;
+    w->st = state_new(w);
+    return w->st ? 0 : -1;
 }
 
 void fl_worker_free(fl_worker *w)
 {
-    if (w->L)
-        lua_close(w->L);
-    w->L = NULL;
+    state_free(w->st);
+    w->st = NULL;
     fl_error_free(&w->err);
     fl_envelope_free(&w->env);
     fl_buf_free(&w->scratch);
+}
+
+int fl_worker_ready(const fl_worker *w) { return w->st && w->st->ready; }
+
+int fl_worker_reset(fl_worker *w)
+{
+    fl_state *st = state_new(w);
+    if (!st)
+        return -1;
+    state_free(w->st);
+    w->st = st;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- failures */
@@ -82,12 +112,13 @@ static const char *phase_error_type(fl_phase p)
     }
 }
 
-/* Turns w->err (after a failed fl_call) into the error object in resp. */
-static void fail(fl_worker *w, fl_response *resp)
+/* Turns w->err (after a failed fl_call in the state with limits lim) into
+ * the error object in resp. */
+static void fail(fl_worker *w, const fl_limits *lim, fl_response *resp)
 {
     const char *type = phase_error_type(w->phase);
     int status = w->phase == FL_PHASE_DECODE ? 400 : 500;
-    if (w->limits.timed_out) {
+    if (lim->timed_out) {
         type = "TimeoutError";
         if (w->err.where[0])
             fl_error_set(&w->err, "invocation timed out after %d s; it was stopped at %s", w->inv.timeout_s,
@@ -95,11 +126,11 @@ static void fail(fl_worker *w, fl_response *resp)
         else
             fl_error_set(&w->err, "invocation timed out after %d s", w->inv.timeout_s);
         status = 500;
-    } else if (w->err.status == LUA_ERRMEM || w->limits.exceeded) {
+    } else if (w->err.status == LUA_ERRMEM || lim->exceeded) {
         type = "MemoryLimitError";
         fl_error_set(&w->err, "runtime memory limit exceeded: the Lua heap reached %.1f MB of its %.1f MB "
                               "budget (instance memory %d MB over %d workers)%s%s",
-                     w->limits.peak / MiB, w->budget / MiB, w->inv.memory_mb, w->n_workers,
+                     lim->peak / MiB, w->budget / MiB, w->inv.memory_mb, w->n_workers,
                      w->err.where[0] ? ", at " : "", w->err.where);
         status = 500;
     }
@@ -122,12 +153,21 @@ static void fail(fl_worker *w, fl_response *resp)
     }
 }
 
-/* After a memory error: collect; rebuild nothing here, the caller decides. */
+/* After a failed call: drop what the call left; after a memory error also
+ * collect, and start from a fresh state if the heap stays large (the
+ * handler kept the garbage reachable), so the next invocation has room. */
 static void recover(fl_worker *w)
 {
-    lua_settop(w->L, 0);
-    if (w->limits.exceeded || w->err.status == LUA_ERRMEM)
-        lua_gc(w->L, LUA_GCCOLLECT);
+    fl_state *st = w->st;
+    lua_settop(st->L, 0);
+    if (st->limits.exceeded || w->err.status == LUA_ERRMEM) {
+        lua_gc(st->L, LUA_GCCOLLECT);
+        if (st->limits.used > w->budget / 2) {
+            FL_WARN("worker %d: Lua heap still %.1f MB after a memory error; starting a fresh state", w->id,
+                    st->limits.used / MiB);
+            fl_worker_reset(w);
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- load */
@@ -135,11 +175,14 @@ static void recover(fl_worker *w)
 static int load_body(lua_State *L)
 {
     fl_worker *w = lua_touserdata(L, 1);
+    void *ud;
+    lua_getallocf(L, &ud);
+    fl_state *st = ud;
     w->phase = FL_PHASE_LOAD;
-    fl_loader_load(L, w->cfg, &w->loaded);
-    if (w->loaded.initializer_ref != LUA_NOREF) {
+    fl_loader_load(L, w->cfg, &st->loaded);
+    if (st->loaded.initializer_ref != LUA_NOREF) {
         w->phase = FL_PHASE_INIT;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, w->loaded.initializer_ref);
+        lua_rawgeti(L, LUA_REGISTRYINDEX, st->loaded.initializer_ref);
         fl_context_push(L, &w->inv);
         lua_call(L, 1, 0);
     }
@@ -155,24 +198,54 @@ static double deadline_for(const fl_invocation *inv)
     return inv->deadline - margin;
 }
 
-int fl_worker_load(fl_worker *w, const fl_request *req, fl_response *resp)
+/* Loads the code into st; on failure fills resp (the error is about st). */
+static int load_into(fl_worker *w, fl_state *st, const fl_request *req, fl_response *resp)
 {
     fl_context_begin(&w->inv, req, w->cfg->timeout_s, w->cfg->memory_mb);
     w->budget = fl_worker_budget(w->inv.memory_mb, w->n_workers);
-    fl_limits_begin(w->L, &w->limits, w->budget, deadline_for(&w->inv));
-    int st = fl_call(w->L, load_body, w, &w->err);
-    fl_limits_end(w->L, &w->limits);
-    if (st != LUA_OK) {
-        fail(w, resp);
-        fl_loader_unref(w->L, &w->loaded);
-        recover(w);
+    fl_limits_begin(st->L, &st->limits, w->budget, deadline_for(&w->inv));
+    int rc = fl_call(st->L, load_body, w, &w->err);
+    fl_limits_end(st->L, &st->limits);
+    if (rc != LUA_OK) {
+        fail(w, &st->limits, resp);
+        fl_loader_unref(st->L, &st->loaded);
+        lua_settop(st->L, 0);
+        lua_gc(st->L, LUA_GCCOLLECT);
     } else {
-        w->ready = 1;
-        FL_DEBUG("worker %d: loaded %s.%s from %s", w->id, w->cfg->handler.module, w->cfg->handler.func, w->cfg->dir);
+        st->ready = 1;
+        FL_DEBUG("worker %d: loaded %s.%s from %s", w->id, w->cfg->handler.module, w->cfg->handler.func,
+                 w->cfg->dir);
     }
     w->phase = FL_PHASE_NONE;
     fl_context_end(&w->inv);
-    return st == LUA_OK ? 0 : -1;
+    return rc == LUA_OK ? 0 : -1;
+}
+
+int fl_worker_load(fl_worker *w, const fl_request *req, fl_response *resp)
+{
+    if (w->st->ready)
+        return 0;
+    return load_into(w, w->st, req, resp);
+}
+
+int fl_worker_rebuild(fl_worker *w, const fl_request *req, fl_response *resp)
+{
+    fl_state *st = state_new(w);
+    if (!st) {
+        fl_response_reset(resp);
+        resp->status = 500;
+        resp->error_type = "HandlerLoadError";
+        fl_convert_message_to_json("HandlerLoadError", "cannot create a Lua state", &resp->body);
+        return -1;
+    }
+    if (load_into(w, st, req, resp) != 0) {
+        state_free(st);
+        return -1;
+    }
+    fl_worker_shutdown(w); /* the old state's shutdown hook: it is going away */
+    state_free(w->st);
+    w->st = st;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- invoke */
@@ -188,7 +261,7 @@ static int invoke_body(lua_State *L)
     else
         fl_convert_event_to_lua(L, req->body, req->body_len);
     w->phase = FL_PHASE_HANDLER;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, w->loaded.handler_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, w->st->loaded.handler_ref);
     lua_insert(L, -2);
     fl_context_push(L, &w->inv);
     lua_call(L, 2, 1);
@@ -219,18 +292,19 @@ void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
     double t0 = fl_now();
     fl_context_begin(&w->inv, req, w->cfg->timeout_s, w->cfg->memory_mb);
     w->budget = fl_worker_budget(w->inv.memory_mb, w->n_workers);
-    fl_limits_begin(w->L, &w->limits, w->budget, deadline_for(&w->inv));
-    int st = fl_call(w->L, invoke_body, w, &w->err);
-    fl_limits_end(w->L, &w->limits);
+    fl_state *st = w->st;
+    fl_limits_begin(st->L, &st->limits, w->budget, deadline_for(&w->inv));
+    int rc = fl_call(st->L, invoke_body, w, &w->err);
+    fl_limits_end(st->L, &st->limits);
     w->invocations++;
     fl_response_reset(resp);
-    if (st != LUA_OK) {
-        fail(w, resp);
+    if (rc != LUA_OK) {
+        fail(w, &st->limits, resp);
         recover(w);
     } else if (req->kind == FL_REQ_HTTP) {
         if (envelope_to_http(w, resp) != 0) {
             w->phase = FL_PHASE_ENCODE;
-            fail(w, resp);
+            fail(w, &st->limits, resp);
         }
     } else {
         resp->status = 200;
@@ -242,17 +316,17 @@ void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
                                   "return less data or store it elsewhere (e.g. OBS) and return a link",
                          n, FL_RESULT_MAX);
             w->phase = FL_PHASE_ENCODE;
-            fail(w, resp);
+            fail(w, &st->limits, resp);
             resp->error_type = "ResultTooLarge";
             fl_buf_reset(&resp->body);
             fl_convert_error_to_json("ResultTooLarge", &w->err, &resp->body);
         }
     }
-    lua_settop(w->L, 0);
+    lua_settop(w->st->L, 0);
     if (fl_log_enabled(FL_LOG_DEBUG))
         fl_logf(FL_LOG_DEBUG, w->inv.request_id, FL_HERE, "invocation finished: status %d%s%s, %.3f ms, Lua heap %.1f KB (peak %.1f KB)",
                 resp->status, resp->error_type ? ", " : "", resp->error_type ? resp->error_type : "",
-                (fl_now() - t0) * 1000.0, w->limits.used / 1024.0, w->limits.peak / 1024.0);
+                (fl_now() - t0) * 1000.0, st->limits.used / 1024.0, st->limits.peak / 1024.0);
     w->phase = FL_PHASE_NONE;
     fl_context_end(&w->inv);
     /* keep big one-off buffers from pinning memory */
@@ -265,22 +339,26 @@ void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
 static int shutdown_body(lua_State *L)
 {
     fl_worker *w = lua_touserdata(L, 1);
+    void *ud;
+    lua_getallocf(L, &ud);
+    fl_state *st = ud;
     w->phase = FL_PHASE_SHUTDOWN;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, w->loaded.shutdown_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, st->loaded.shutdown_ref);
     lua_call(L, 0, 0);
     return 0;
 }
 
 void fl_worker_shutdown(fl_worker *w)
 {
-    if (!w->ready || w->loaded.shutdown_ref == LUA_NOREF)
+    fl_state *st = w->st;
+    if (!st || !st->ready || st->loaded.shutdown_ref == LUA_NOREF)
         return;
-    fl_limits_begin(w->L, &w->limits, w->budget, fl_now() + 10.0);
-    int st = fl_call(w->L, shutdown_body, w, &w->err);
-    fl_limits_end(w->L, &w->limits);
-    if (st != LUA_OK) {
+    fl_limits_begin(st->L, &st->limits, w->budget, fl_now() + 10.0);
+    int rc = fl_call(st->L, shutdown_body, w, &w->err);
+    fl_limits_end(st->L, &st->limits);
+    if (rc != LUA_OK)
         fl_logf(FL_LOG_ERROR, NULL, FL_HERE, "shutdown hook failed in worker %d: %s", w->id,
                 fl_buf_cstr(&w->err.message));
-    }
+    st->loaded.shutdown_ref = LUA_NOREF; /* once per state */
     w->phase = FL_PHASE_NONE;
 }
