@@ -19,6 +19,14 @@
 #include "pool.h"
 
 #define MAX_HEADERS 256
+/* FunctionGraph gives an instance 2048 file descriptors.  Past the soft
+ * limit a new connection is answered 503 and closed; libmicrohttpd itself
+ * refuses (closes at once) past the hard one. */
+#define CONN_SOFT_LIMIT 1000
+#define CONN_HARD_LIMIT 1100
+/* Idle keep-alive connections, and clients that stall mid-request, are
+ * closed after this many seconds without traffic. */
+#define CONN_IDLE_TIMEOUT 30
 
 typedef enum { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_SHUTDOWN, ROUTE_INIT, ROUTE_INVOKE, ROUTE_HTTP } route;
 typedef enum { ST_RECEIVING, ST_QUEUED, ST_ANSWERED } req_state;
@@ -30,6 +38,7 @@ struct fl_http {
     int port;
     atomic_int stopping;
     atomic_int in_flight;
+    atomic_int connections;
     fl_http_shutdown_fn on_shutdown;
 };
 
@@ -44,6 +53,7 @@ typedef struct http_req {
     const char *reject_type;
     const char *reject_msg;
     const char *allow;
+    int close;               /* ask the client to close the connection */
     fl_buf body;
     fl_header headers[MAX_HEADERS];
     size_t n_headers;
@@ -54,7 +64,7 @@ typedef struct http_req {
 /* ---------------------------------------------------------------- answers */
 
 static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const fl_buf *headers,
-                                   const char *body, size_t len, int json, const char *allow)
+                                   const char *body, size_t len, int json, const char *allow, int close)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_PERSISTENT);
     if (!r)
@@ -75,6 +85,8 @@ static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const f
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     if (allow)
         MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
+    if (close)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
     return ret;
@@ -82,7 +94,7 @@ static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const f
 
 static enum MHD_Result send_static(struct MHD_Connection *c, int status, const char *body)
 {
-    return send_buffer(c, status, NULL, body, strlen(body), 1, NULL);
+    return send_buffer(c, status, NULL, body, strlen(body), 1, NULL, 0);
 }
 
 /* An error object decided by the HTTP layer itself (404, 405, 413, ...). */
@@ -91,7 +103,8 @@ static enum MHD_Result send_error(http_req *r)
     fl_response_reset(&r->job.resp);
     fl_convert_message_to_json(r->reject_type, r->reject_msg, &r->job.resp.body);
     FL_DEBUG("%d %s: %s", r->reject, r->reject_type, r->reject_msg);
-    return send_buffer(r->conn, r->reject, NULL, r->job.resp.body.data, r->job.resp.body.len, 1, r->allow);
+    return send_buffer(r->conn, r->reject, NULL, r->job.resp.body.data, r->job.resp.body.len, 1, r->allow,
+                       r->close);
 }
 
 static void reject(http_req *r, int status, const char *type, const char *msg, const char *allow)
@@ -186,7 +199,7 @@ static enum MHD_Result send_answer(http_req *r)
     const fl_response *resp = &r->job.resp;
     int json = r->route != ROUTE_HTTP || resp->error_type != NULL;
     return send_buffer(r->conn, resp->status ? resp->status : 500, r->route == ROUTE_HTTP ? &resp->headers : NULL,
-                       resp->body.data, resp->body.len, json, NULL);
+                       resp->body.data, resp->body.len, json, NULL, atomic_load(&r->http->stopping));
 }
 
 static enum MHD_Result dispatch(http_req *r, const char *url, const char *method)
@@ -245,8 +258,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         fl_response_init(&r->job.resp);
         r->job.req.arrival = fl_now();
         route_request(r, url, method);
-        if (!r->reject && atomic_load(&h->stopping) && r->route != ROUTE_HEALTHZ)
+        if (!r->reject && atomic_load(&h->stopping) && r->route != ROUTE_HEALTHZ) {
             reject(r, 503, "ShuttingDown", "the instance is shutting down; send the request again", NULL);
+            r->close = 1;
+        }
+        if (!r->reject && atomic_load(&h->connections) > CONN_SOFT_LIMIT) {
+            reject(r, 503, "TooManyConnections",
+                   "the instance has too many open connections; send the request again later", NULL);
+            r->close = 1;
+        }
         if (!r->reject) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             if (cl && strtoull(cl, NULL, 10) > h->cfg->max_body)
@@ -294,6 +314,18 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     atomic_fetch_sub(&h->in_flight, 1);
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe)
+{
+    (void)c;
+    (void)socket_context;
+    fl_http *h = cls;
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+        atomic_fetch_add(&h->connections, 1);
+    else
+        atomic_fetch_sub(&h->connections, 1);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap)
 {
     (void)cls;
@@ -337,8 +369,9 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
+                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_IDLE_TIMEOUT,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_HARD_LIMIT,
                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_END);

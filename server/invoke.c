@@ -105,7 +105,7 @@ int fl_invoke_main(const fl_config *cfg)
             rc = 1;
     }
     fl_response_free(&job.resp);
-    fl_runtime_stop(rt);
+    fl_runtime_stop(rt, -1);
     fl_runtime_destroy(rt);
 out:
     for (int i = 0; i < cfg->n_headers; i++)

@@ -111,8 +111,30 @@ static int luaopen_fnlua_base64(lua_State *L)
     return 1;
 }
 
+/* os.exit would end the whole server, every other invocation with it. */
+static int os_exit(lua_State *L)
+{
+    return luaL_error(L, "os.exit is not available in a function: it would stop the server and every "
+                         "invocation in it; return a result or raise an error instead");
+}
+
+/* The deadline is a debug hook; a handler replacing it would disable it. */
+static int debug_sethook(lua_State *L)
+{
+    return luaL_error(L, "debug.sethook is reserved by fnlua: it enforces the invocation deadline");
+}
+
 void fl_lib_openstate(lua_State *L)
 {
+    lua_getglobal(L, "os");
+    lua_pushcfunction(L, os_exit);
+    lua_setfield(L, -2, "exit");
+    lua_pop(L, 1);
+    lua_getglobal(L, "debug");
+    lua_pushcfunction(L, debug_sethook);
+    lua_setfield(L, -2, "sethook");
+    lua_pop(L, 1);
+
     luaL_newmetatable(L, "fnlua.buffer");
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");

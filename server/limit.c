@@ -1,6 +1,7 @@
 /* limit.c - memory budget and deadline for one Lua state (see limit.h). */
 #include "limit.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <lauxlib.h>
@@ -29,12 +30,21 @@ void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
+static atomic_int cancel_all;
+
+void fl_limits_cancel_all(void) { atomic_store(&cancel_all, 1); }
+
 static void deadline_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
     void *ud;
     lua_getallocf(L, &ud);
     fl_limits *lim = ud;
+    if (atomic_load_explicit(&cancel_all, memory_order_relaxed)) {
+        lim->cancelled = 1;
+        lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "invocation cancelled: the instance is shutting down");
+    }
     if (!lim->deadline || fl_now() < lim->deadline)
         return;
     lim->timed_out = 1;
@@ -51,6 +61,7 @@ void fl_limits_begin(lua_State *L, fl_limits *lim, size_t budget, double deadlin
     lim->peak = lim->used;
     lim->deadline = deadline;
     lim->timed_out = 0;
+    lim->cancelled = 0;
     if (deadline > 0)
         lua_sethook(L, deadline_hook, LUA_MASKCOUNT, FL_HOOK_COUNT);
 }

@@ -27,6 +27,7 @@ typedef struct fl_limits {
     int exceeded;    /* an allocation was refused since fl_limits_begin */
     double deadline; /* monotonic seconds; 0 = none */
     int timed_out;
+    int cancelled;   /* stopped by fl_limits_cancel_all */
 } fl_limits;
 
 void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
@@ -35,5 +36,7 @@ void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize);
 void fl_limits_begin(lua_State *L, fl_limits *lim, size_t budget, double deadline);
 /* Ends it: removes the hook, lifts the budget so error handling can allocate. */
 void fl_limits_end(lua_State *L, fl_limits *lim);
+/* Shutdown past its grace period: every running call stops at its next hook. */
+void fl_limits_cancel_all(void);
 
 #endif

@@ -18,6 +18,9 @@
 #include "log.h"
 #include "runtime.h"
 
+/* Running invocations get this long to finish once SIGTERM arrives. */
+#define FL_SHUTDOWN_GRACE 10.0
+
 static void request_shutdown(void) { kill(getpid(), SIGTERM); }
 
 static void ignore_signal(int sig) { (void)sig; }
@@ -67,7 +70,7 @@ static int serve(const fl_config *cfg)
         break;
     }
     fl_http_quiesce(http);
-    fl_runtime_stop(rt); /* in-flight invocations finish, shutdown hooks run */
+    fl_runtime_stop(rt, FL_SHUTDOWN_GRACE); /* in-flight invocations finish, shutdown hooks run */
     fl_http_stop(http, 5.0);
     fl_runtime_destroy(rt);
     FL_INFO("stopped");

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 typedef struct queue {
     fl_job *head, *tail;
@@ -19,6 +20,8 @@ typedef struct pool_thread {
 struct fl_pool {
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    pthread_cond_t idle; /* signalled when a job finishes */
+    int busy;            /* jobs running now */
     queue shared;
     int stopping;
     int n;
@@ -64,9 +67,12 @@ static void *thread_main(void *arg)
             pthread_cond_wait(&p->wake, &p->lock);
             continue;
         }
+        p->busy++;
         pthread_mutex_unlock(&p->lock);
         p->run(p->ctx, t->index, j);
         pthread_mutex_lock(&p->lock);
+        p->busy--;
+        pthread_cond_broadcast(&p->idle);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -84,6 +90,7 @@ fl_pool *fl_pool_create(int n, fl_pool_run_fn run, void *ctx)
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
+    pthread_cond_init(&p->idle, NULL);
     p->n = n;
     p->run = run;
     p->ctx = ctx;
@@ -97,7 +104,7 @@ fl_pool *fl_pool_create(int n, fl_pool_run_fn run, void *ctx)
             p->threads[i].started = 1;
         pthread_attr_destroy(&attr);
         if (!p->threads[i].started) {
-            fl_pool_stop(p);
+            fl_pool_stop(p, -1, NULL);
             fl_pool_free(p);
             return NULL;
         }
@@ -127,11 +134,40 @@ void fl_pool_submit_to(fl_pool *p, int worker, fl_job *job)
     pthread_mutex_unlock(&p->lock);
 }
 
-void fl_pool_stop(fl_pool *p)
+static int pending(fl_pool *p)
+{
+    if (p->busy || p->shared.head)
+        return 1;
+    for (int i = 0; i < p->n; i++)
+        if (p->threads[i].mine.head)
+            return 1;
+    return 0;
+}
+
+void fl_pool_stop(fl_pool *p, double grace_s, void (*expire)(void *ctx))
 {
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
     pthread_cond_broadcast(&p->wake);
+    if (grace_s >= 0) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += (time_t)grace_s;
+        until.tv_nsec += (long)((grace_s - (double)(time_t)grace_s) * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (pending(p)) {
+            if (pthread_cond_timedwait(&p->idle, &p->lock, &until) != 0 && pending(p)) {
+                pthread_mutex_unlock(&p->lock);
+                if (expire)
+                    expire(p->ctx);
+                pthread_mutex_lock(&p->lock);
+                break;
+            }
+        }
+    }
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->n; i++)
         if (p->threads[i].started) {
@@ -146,6 +182,7 @@ void fl_pool_free(fl_pool *p)
         return;
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake);
+    pthread_cond_destroy(&p->idle);
     free(p->threads);
     free(p);
 }

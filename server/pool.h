@@ -30,8 +30,10 @@ fl_pool *fl_pool_create(int n, fl_pool_run_fn run, void *ctx);
 /* 0 when queued; -1 once the pool is stopping (the job is not taken). */
 int fl_pool_submit(fl_pool *p, fl_job *job);
 void fl_pool_submit_to(fl_pool *p, int worker, fl_job *job);
-/* Lets queued and running jobs finish, then joins the threads. */
-void fl_pool_stop(fl_pool *p);
+/* Lets queued and running jobs finish, then joins the threads.  When that
+ * takes longer than grace_s seconds, expire(ctx) is called once (it should
+ * make running jobs stop) and the rest drains.  grace_s < 0: no bound. */
+void fl_pool_stop(fl_pool *p, double grace_s, void (*expire)(void *ctx));
 void fl_pool_free(fl_pool *p);
 
 #endif

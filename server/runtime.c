@@ -288,12 +288,19 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
     return rt;
 }
 
-void fl_runtime_stop(fl_runtime *rt)
+static void cancel_running(void *ctx)
+{
+    (void)ctx;
+    FL_WARN("shutdown: grace period over; cancelling the invocations still running");
+    fl_limits_cancel_all();
+}
+
+void fl_runtime_stop(fl_runtime *rt, double grace_s)
 {
     fl_reload_stop(rt->reload);
     rt->reload = NULL;
     if (rt->pool) {
-        fl_pool_stop(rt->pool);
+        fl_pool_stop(rt->pool, grace_s, cancel_running);
         fl_pool_free(rt->pool);
         rt->pool = NULL;
     }
@@ -307,7 +314,7 @@ void fl_runtime_destroy(fl_runtime *rt)
     if (!rt)
         return;
     if (rt->pool)
-        fl_runtime_stop(rt);
+        fl_runtime_stop(rt, 0);
     for (int i = 0; rt->workers && i < rt->n; i++)
         fl_worker_free(&rt->workers[i]);
     for (int i = 0; rt->init_jobs && i < rt->n; i++)

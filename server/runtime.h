@@ -32,7 +32,8 @@ int fl_runtime_healthy(fl_runtime *rt);
 /* SIGHUP: every worker rebuilds its Lua state with the current code between
  * invocations; a worker whose new state does not load keeps the old one. */
 void fl_runtime_swap(fl_runtime *rt);
-/* Stops the workers after their queued jobs, runs the shutdown hooks. */
-void fl_runtime_stop(fl_runtime *rt);
+/* Stops the workers after their queued jobs (running ones get grace_s
+ * seconds, then are cancelled), runs the shutdown hooks. */
+void fl_runtime_stop(fl_runtime *rt, double grace_s);
 
 #endif

@@ -118,7 +118,12 @@ static void fail(fl_worker *w, const fl_limits *lim, fl_response *resp)
 {
     const char *type = phase_error_type(w->phase);
     int status = w->phase == FL_PHASE_DECODE ? 400 : 500;
-    if (lim->timed_out) {
+    if (lim->cancelled) {
+        type = "InvocationCancelled";
+        fl_error_set(&w->err, "invocation cancelled: the instance stopped and its grace period for "
+                              "running invocations ran out");
+        status = 500;
+    } else if (lim->timed_out) {
         type = "TimeoutError";
         if (w->err.where[0])
             fl_error_set(&w->err, "invocation timed out after %d s; it was stopped at %s", w->inv.timeout_s,
