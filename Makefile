@@ -1,19 +1,23 @@
 # fnlua - thin wrapper: the build is CMake, the set-up is tools/deps.
 #
 #   make run         install what is missing, build, serve handlers/hello on :8000
-#   make test        install what is missing, build, run every test (plain, then ASan+UBSan)
+#   make test        install what is missing, build, run every test: plain build,
+#                    ASan+UBSan build, then a short libFuzzer run of each target
 #   make test-plain  only the plain build's tests
 #   make test-asan   only the AddressSanitizer + UBSan build's tests
-#   make fuzz        a longer libFuzzer run (FUZZ_SECONDS, default 300)
+#   make test-fuzz   only the short fuzz runs (clang)
+#   make fuzz        a longer libFuzzer run (FUZZ_SECONDS per target, default 300)
 #   make clean
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 8000
 CMAKE_GEN  := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build run test test-plain test-asan fuzz clean
+.PHONY: all build run test test-plain test-asan test-fuzz fuzz fuzz-build clean
 
 all: build
 
@@ -25,7 +29,7 @@ build:
 run: build
 	$(BUILD)/fnlua --dir handlers/hello --port $(PORT)
 
-test: test-plain test-asan
+test: test-plain test-asan test-fuzz
 
 test-plain:
 	@tools/deps test
@@ -39,5 +43,19 @@ test-asan:
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
 
+fuzz-build:
+	@tools/deps test
+	@CC=clang cmake -S . -B $(FUZZ_BUILD) -DFNLUA_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+test-fuzz: fuzz-build
+	cd $(FUZZ_BUILD) && ctest --output-on-failure
+
+fuzz: fuzz-build
+	for t in fuzz_json fuzz_request; do \
+	  $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	    -print_final_stats=1 $(FUZZ_BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/json || exit 1; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -118,7 +118,7 @@ void fl_json_quote(fl_buf *b, const char *str, size_t n)
                 char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
                 fl_buf_add(b, e, 6);
             } else {
-                fl_buf_add(b, "\\ufffd", 6); /* invalid UTF-8 byte */
+                fl_buf_add(b, "\xEF\xBF\xBD", 3); /* invalid UTF-8 byte -> U+FFFD */
             }
         }
         i++;
@@ -554,7 +554,7 @@ static void decode_number(decoder *d)
         long long v = 0;
         for (; q < d->p; q++)
             v = v * 10 + (*q - '0');
-        if (v <= (1LL << 53)) {
+        if (v <= (1LL << 53) && !(neg && v == 0)) { /* "-0" stays the float -0.0 */
             lua_pushinteger(d->L, neg ? -v : v);
             return;
         }
@@ -569,6 +569,10 @@ static void decode_number(decoder *d)
         lua_pushlstring(d->L, start, len); /* NUL-terminated copy owned by Lua */
         v = strtod(lua_tostring(d->L, -1), NULL);
         lua_pop(d->L, 1);
+    }
+    if (!isfinite(v)) {
+        d->p = start;
+        decode_error(d, "number out of the range of a double");
     }
     lua_pushnumber(d->L, v);
 }

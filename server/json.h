@@ -2,7 +2,8 @@
  * json.h - JSON text <-> Lua values, with numbers that keep their meaning.
  *
  * Decoding: a JSON integer that a double holds exactly (|n| <= 2^53) becomes
- * a Lua integer; other numbers become floats.  null becomes cjson.null (the
+ * a Lua integer; other numbers become floats (a number beyond the range of a
+ * double, such as 1e999, is refused).  null becomes cjson.null (the
  * NULL light userdata), so handlers can compare with cjson.null.  An empty
  * JSON array gets the array marker metatable so it encodes back as [].
  *
