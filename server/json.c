@@ -197,7 +197,10 @@ static void push_path(encoder *e)
 static int encode_error(encoder *e, const char *what)
 {
     push_path(e);
-    const char *path = lua_tostring(e->L, -1);
+    size_t n;
+    const char *path = lua_tolstring(e->L, -1, &n);
+    if (n > 100) /* deep nesting: the end of the path is the useful part */
+        return luaL_error(e->L, "cannot encode %s at ...%s", what, path + n - 100);
     return luaL_error(e->L, "cannot encode %s at %s", what, *path ? path : "top level");
 }
 

@@ -139,8 +139,8 @@ static void fail(fl_worker *w, const fl_limits *lim, fl_response *resp)
                      w->err.where[0] ? ", at " : "", w->err.where);
         status = 500;
     }
-    if (w->phase == FL_PHASE_DECODE)
-        fl_buf_reset(&w->err.traceback); /* the caller's JSON, not code, is at fault */
+    if (w->phase == FL_PHASE_DECODE || w->phase == FL_PHASE_ENCODE)
+        fl_buf_reset(&w->err.traceback); /* no handler code is on the stack: nothing to show */
     fl_response_reset(resp);
     resp->status = status;
     resp->error_type = type;
