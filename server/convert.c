@@ -161,9 +161,19 @@ static void add_header_value(lua_State *L, fl_envelope *env, const char *name, s
 {
     size_t vl;
     const char *v;
+    char num[48];
+    fl_buf nb = {num, 0, sizeof num};
     switch (lua_type(L, vidx)) {
-    case LUA_TSTRING:
     case LUA_TNUMBER:
+        /* exact, as in JSON bodies (tostring would write 14 digits) */
+        if (lua_isinteger(L, vidx))
+            fl_json_integer(&nb, lua_tointeger(L, vidx));
+        else if (!fl_json_float(&nb, lua_tonumber(L, vidx)))
+            luaL_error(L, "cannot encode header '%s': NaN or infinite number", name);
+        lua_pushlstring(L, nb.data, nb.len);
+        v = lua_tolstring(L, -1, &vl);
+        break;
+    case LUA_TSTRING:
     case LUA_TBOOLEAN:
         v = luaL_tolstring(L, vidx, &vl);
         break;
@@ -236,6 +246,10 @@ static void convert_body(lua_State *L, int idx, fl_envelope *env, fl_buf *scratc
     case LUA_TBOOLEAN:
         fl_json_encode(L, idx, &env->body);
         break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) == NULL)
+            break; /* cjson.null: no body, like nil */
+        /* fall through */
     default:
         luaL_error(L, "cannot encode body: value of type %s (return a string, a table, a number or nil)",
                    luaL_typename(L, idx));
@@ -270,7 +284,7 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_b
     if (t_status != LUA_TNIL) {
         int isnum = 0;
         lua_Number n = lua_tonumberx(L, s, &isnum);
-        if (!isnum || n != (lua_Number)(int)n || n < 100 || n > 599)
+        if (!isnum || !(n >= 100 && n <= 599) || n != (lua_Number)(int)n) /* range first: no UB cast */
             luaL_error(L, "cannot encode statusCode %s: expected an integer from 100 to 599",
                        luaL_tolstring(L, s, NULL));
         env->status = (int)n;

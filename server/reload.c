@@ -4,12 +4,10 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,8 +19,7 @@
 
 struct fl_reload {
     int ifd;
-    int stopfd;
-    pthread_t thread;
+    pthread_mutex_t lock; /* one poller at a time: the watch list changes */
     atomic_uint *generation;
     int n_watches;
     struct {
@@ -77,23 +74,17 @@ static int is_lua(const char *name)
     return n > 4 && strcmp(name + n - 4, ".lua") == 0;
 }
 
-static void *watch_main(void *arg)
+void fl_reload_poll(fl_reload *r)
 {
-    fl_reload *r = arg;
+    if (!r)
+        return;
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+    pthread_mutex_lock(&r->lock);
+    int changed = 0;
     for (;;) {
-        struct pollfd p[2] = {{r->ifd, POLLIN, 0}, {r->stopfd, POLLIN, 0}};
-        if (poll(p, 2, -1) < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (p[1].revents)
-            break;
         ssize_t n = read(r->ifd, buf, sizeof buf);
         if (n <= 0)
-            continue;
-        int changed = 0;
+            break; /* EAGAIN: nothing (more) queued */
         for (char *q = buf; q < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)q;
             q += sizeof *ev + ev->len;
@@ -113,10 +104,10 @@ static void *watch_main(void *arg)
                 changed = 1;
             }
         }
-        if (changed)
-            atomic_fetch_add(r->generation, 1);
     }
-    return NULL;
+    if (changed)
+        atomic_fetch_add(r->generation, 1);
+    pthread_mutex_unlock(&r->lock);
 }
 
 fl_reload *fl_reload_start(const char *dir, atomic_uint *generation)
@@ -125,19 +116,14 @@ fl_reload *fl_reload_start(const char *dir, atomic_uint *generation)
     if (!r)
         return NULL;
     r->generation = generation;
-    r->ifd = inotify_init1(IN_CLOEXEC);
-    r->stopfd = eventfd(0, EFD_CLOEXEC);
-    if (r->ifd < 0 || r->stopfd < 0) {
+    pthread_mutex_init(&r->lock, NULL);
+    r->ifd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+    if (r->ifd < 0) {
         FL_WARN("--reload: cannot watch %s (%s); edited scripts need SIGHUP or a restart", dir, strerror(errno));
         fl_reload_stop(r);
         return NULL;
     }
     watch_tree(r, dir, 0);
-    if (pthread_create(&r->thread, NULL, watch_main, r) != 0) {
-        r->thread = 0;
-        fl_reload_stop(r);
-        return NULL;
-    }
     FL_INFO("--reload: watching %d folder(s) under %s for changed .lua files", r->n_watches, dir);
     return r;
 }
@@ -146,16 +132,9 @@ void fl_reload_stop(fl_reload *r)
 {
     if (!r)
         return;
-    if (r->thread) {
-        uint64_t one = 1;
-        if (write(r->stopfd, &one, sizeof one) < 0)
-            FL_WARN("--reload: cannot stop the watcher: %s", strerror(errno));
-        pthread_join(r->thread, NULL);
-    }
     if (r->ifd >= 0)
         close(r->ifd);
-    if (r->stopfd >= 0)
-        close(r->stopfd);
+    pthread_mutex_destroy(&r->lock);
     for (int i = 0; i < r->n_watches; i++)
         free(r->watches[i].path);
     free(r);

@@ -161,6 +161,7 @@ static void run_job(void *ctx, int wi, fl_job *job)
     fl_worker *w = &rt->workers[wi];
     if (rt->reload) {
         /* --reload: a state built from older code is replaced by a fresh one */
+        fl_reload_poll(rt->reload);
         unsigned gen = atomic_load(&rt->code_gen);
         if (w->generation != gen) {
             w->generation = gen;
@@ -220,6 +221,7 @@ void fl_runtime_swap(fl_runtime *rt)
 
 int fl_runtime_submit(fl_runtime *rt, fl_job *job)
 {
+    fl_reload_poll(rt->reload); /* --reload: fixed code must clear a failed init before the fast path */
     if (job->req.kind == FL_REQ_INIT)
         return submit_init(rt, job);
     if (init_failed(rt)) {

@@ -20,7 +20,8 @@ size_t fl_worker_budget(int memory_mb, int n_workers)
      * bodies in flight): at least 16 MiB or an eighth of the instance. */
     size_t total = (size_t)memory_mb << 20;
     size_t reserve = total / 8 > (16u << 20) ? total / 8 : (16u << 20);
-    size_t lua = total > reserve + (8u << 20) ? total - reserve : (8u << 20);
+    /* (tiny instances, below the platform's 128 MB minimum: half of it) */
+    size_t lua = total > reserve + (8u << 20) ? total - reserve : total / 2;
     return lua / (size_t)(n_workers > 0 ? n_workers : 1);
 }
 

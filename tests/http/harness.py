@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -47,6 +48,8 @@ LOG_LINE_RE = re.compile(
     r"(?P<source>\S+:\d+) "
     r"(?P<message>.*)$"
 )
+
+SANITIZER_RE = re.compile(r"ERROR: (Address|Leak|Memory|Thread)Sanitizer|runtime error: ")
 
 ENVELOPE_KEYS = ["isBase64Encoded", "statusCode", "headers", "body"]
 ERROR_KEYS = {"errorType", "errorMessage", "stackTrace"}
@@ -79,6 +82,13 @@ def fixture_line(relpath, marker):
         if marker in line:
             return number
     raise AssertionError(f"marker {marker!r} not found in {relpath}")
+
+
+def free_port():
+    """A TCP port that was free a moment ago (for servers whose start line may be filtered)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def clean_env(extra=None):
@@ -123,7 +133,10 @@ def request(port, method, path, body=None, headers=None, host="127.0.0.1"):
         body = body.encode("utf-8")
     conn = http.client.HTTPConnection(host, port, timeout=REQUEST_TIMEOUT)
     try:
-        conn.request(method, path, body=body, headers=dict(headers or {}))
+        try:
+            conn.request(method, path, body=body, headers=dict(headers or {}))
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server may answer (413) and close before reading a large body: read that answer
         resp = conn.getresponse()
         data = resp.read()
         merged = {}
@@ -138,7 +151,8 @@ def request(port, method, path, body=None, headers=None, host="127.0.0.1"):
 class Server:
     """A running `fnlua serve` on 127.0.0.1 and an ephemeral port."""
 
-    def __init__(self, handler_dir=None, args=(), env=None, workers=1, use_flags=True):
+    def __init__(self, handler_dir=None, args=(), env=None, workers=1, use_flags=True, port=0):
+        self.port_flag = port
         self.handler_dir = handler_path(handler_dir) if handler_dir is not None else None
         self.args = list(args)
         self.env = clean_env(env)
@@ -156,7 +170,7 @@ class Server:
     def command(self):
         cmd = [fnlua_bin(), "serve"]
         if self.use_flags:
-            cmd += ["--host", "127.0.0.1", "--port", "0"]
+            cmd += ["--host", "127.0.0.1", "--port", str(self.port_flag)]
             if self.workers is not None:
                 cmd += ["--workers", str(self.workers)]
             if self.handler_dir is not None:
@@ -178,8 +192,17 @@ class Server:
             t.start()
             self._threads.append(t)
         deadline = time.monotonic() + START_TIMEOUT
+        if self.port_flag:
+            # a fixed port (when the `listening on` line may be filtered by the log level): poll it
+            while self.proc.poll() is None and time.monotonic() < deadline:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port_flag), timeout=0.5).close()
+                    self.port = self.port_flag
+                    return self
+                except OSError:
+                    time.sleep(0.02)
         with self._cond:
-            while True:
+            while not self.port_flag:
                 for line in self.stdout_lines:
                     m = LISTENING_RE.search(line)
                     if m:
@@ -194,7 +217,8 @@ class Server:
         alive = self.proc.poll() is None
         self.stop()
         raise AssertionError(
-            f"fnlua did not log 'listening on HOST:PORT' within {START_TIMEOUT}s "
+            f"fnlua did not {'accept on port %d' % self.port_flag if self.port_flag else 'log listening on HOST:PORT'}"
+            f" within {START_TIMEOUT}s "
             f"({'still running' if alive else f'exited {self.returncode}'})\n"
             f"command: {' '.join(cmd)}\nstdout: {self.stdout_lines}\nstderr: {self.stderr_lines}"
         )
@@ -227,6 +251,9 @@ class Server:
             raise AssertionError(f"fnlua did not exit within {STOP_TIMEOUT}s of {sig.name}; killed")
         for t in self._threads:
             t.join(2)
+        reports = [l for l in self.stderr_lines if SANITIZER_RE.search(l)]
+        if reports:  # a FNLUA_SANITIZE=ON build found a memory error, leak or undefined behaviour
+            raise AssertionError("sanitizer report from fnlua:\n" + "\n".join(self.stderr_lines[-60:]))
         return self.returncode
 
     def __enter__(self):
@@ -264,7 +291,7 @@ def run_cli(args, input=None, env=None, cwd=None, timeout=10.0):
     """Run `fnlua ARGS` once; returns CompletedProcess with str stdout/stderr."""
     cmd = [fnlua_bin()] + [str(a) for a in args]
     try:
-        return subprocess.run(
+        cp = subprocess.run(
             cmd,
             input=input.encode("utf-8") if isinstance(input, str) else (input if input is not None else b""),
             stdout=subprocess.PIPE,
@@ -275,6 +302,10 @@ def run_cli(args, input=None, env=None, cwd=None, timeout=10.0):
         )
     except subprocess.TimeoutExpired as e:
         raise AssertionError(f"`{' '.join(cmd)}` did not exit within {timeout}s") from e
+    err = cp.stderr.decode("utf-8", errors="replace")
+    if SANITIZER_RE.search(err):
+        raise AssertionError(f"sanitizer report from `{' '.join(cmd)}`:\n{err[-4000:]}")
+    return cp
 
 
 def decode(cp):
@@ -308,9 +339,9 @@ class FnluaCase(unittest.TestCase):
             cls.server = cls.start_server(cls.handler_dir, args=cls.server_args, env=cls.server_env, workers=cls.workers)
 
     @classmethod
-    def start_server(cls, handler_dir, args=(), env=None, workers=1, use_flags=True):
+    def start_server(cls, handler_dir, args=(), env=None, workers=1, use_flags=True, port=0):
         """Start an extra server, stopped when the class finishes."""
-        server = Server(handler_dir, args=args, env=env, workers=workers, use_flags=use_flags).start()
+        server = Server(handler_dir, args=args, env=env, workers=workers, use_flags=use_flags, port=port).start()
         cls.addClassCleanup(server.stop)
         return server
 

@@ -1,5 +1,7 @@
 """Request headers and RUNTIME_* environment → the handler's context getters (spec §3 "context")."""
 
+import time
+
 from harness import FnluaCase
 
 NIL = "(nil)"  # what the context fixture reports for a getter that returned nil
@@ -15,14 +17,19 @@ FULL_HEADERS = {
     "X-CFF-Region": "cn-north-4",
     "X-Cff-Origin-Version-Tag": "!myalias",
     "X-CFF-Invoke-Type": "async",
-    "X-CFF-Security-Access-Key": "sak",
-    "X-CFF-Security-Secret-Key": "ssk",
-    "X-CFF-Security-Token": "stoken",
-    "X-CFF-Auth-Token": "authtok",
-    "X-CFF-Access-Key": "ak",
-    "X-CFF-Secret-Key": "sk",
+    "X-CFF-Security-Access-Key": "secret-sak-5d1e",
+    "X-CFF-Security-Secret-Key": "secret-ssk-5d1e",
+    "X-CFF-Security-Token": "secret-stoken-5d1e",
+    "X-CFF-Auth-Token": "secret-authtok-5d1e",
+    "X-CFF-Access-Key": "secret-ak-5d1e",
+    "X-CFF-Secret-Key": "secret-sk-5d1e",
     "X-Custom-Thing": "Abc",
 }
+
+SECRET_HEADERS = [
+    "X-CFF-Security-Access-Key", "X-CFF-Security-Secret-Key", "X-CFF-Security-Token",
+    "X-CFF-Auth-Token", "X-CFF-Access-Key", "X-CFF-Secret-Key",
+]
 
 # getter → value expected from FULL_HEADERS
 FROM_HEADERS = {
@@ -36,12 +43,12 @@ FROM_HEADERS = {
     "getRegion": "cn-north-4",
     "getAlias": "myalias",
     "getInvokeType": "async",
-    "getSecurityAccessKey": "sak",
-    "getSecuritySecretKey": "ssk",
-    "getSecurityToken": "stoken",
-    "getToken": "authtok",
-    "getAccessKey": "ak",
-    "getSecretKey": "sk",
+    "getSecurityAccessKey": "secret-sak-5d1e",
+    "getSecuritySecretKey": "secret-ssk-5d1e",
+    "getSecurityToken": "secret-stoken-5d1e",
+    "getToken": "secret-authtok-5d1e",
+    "getAccessKey": "secret-ak-5d1e",
+    "getSecretKey": "secret-sk-5d1e",
 }
 
 OPTIONAL_STRING_GETTERS = [
@@ -98,6 +105,14 @@ class ContextFromHeadersTest(FnluaCase):
                 self.assertEqual(values[getter], expected, f"context:{getter}()")
 
         self.check_twice("POST", "/invoke", check, headers=FULL_HEADERS, same=False)
+
+    def test_secret_header_values_never_logged_by_fnlua(self):
+        self.envelope_json_body(self.invoke(headers=FULL_HEADERS))
+        self.server.request("POST", "/invoke", body="{", headers=FULL_HEADERS)  # refused: 400
+        time.sleep(0.1)
+        logged = "\n".join(self.server.output() + self.server.stderr_lines)
+        for name in SECRET_HEADERS:
+            self.assertNotIn(FULL_HEADERS[name], logged, f"value of {name} was logged")
 
     def test_remaining_time_is_integer_ms_within_timeout(self):
         body = self.context_of(self.invoke(headers={"X-CFF-Timeout": "5", "X-CFF-Request-Id": "rt-1"}))

@@ -29,6 +29,23 @@ class HandlerRaisesTest(FnluaCase):
 
                 self.check_twice("POST", "/invoke", check, body={"case": case})
 
+    def test_other_raised_values(self):
+        cases = [
+            ("error(nil) → 500 HandlerError", "nil", "RAISE:nil"),
+            ("error(42) → 500 HandlerError", "number", "RAISE:number"),
+            ("coroutine.yield outside a coroutine → 500 HandlerError", "yield", "RAISE:yield"),
+            ("indexing nil → 500 HandlerError naming index.lua:line", "runtime", "RAISE:runtime"),
+        ]
+        for name, case, marker in cases:
+            where = f"index.lua:{fixture_line('raising/index.lua', marker)}"
+            with self.subTest(name, where=where):
+                def check(resp):
+                    err = self.assertErrorObject(resp, 500, "HandlerError")
+                    self.assertIn(where, err["errorMessage"] + "\n" + trace_text(err))
+
+                self.check_twice("POST", "/invoke", check, body={"case": case})
+        self.assertEqual(self.assertEnvelope(self.invoke({"case": "none"}))["body"], "no error")
+
     def test_traceback_of_nested_error_names_caller_line(self):
         err = self.assertErrorObject(self.invoke({"case": "nested"}), 500, "HandlerError")
         caller = f"index.lua:{fixture_line('raising/index.lua', 'CALL:nested')}"
@@ -125,3 +142,21 @@ class InitializerRaisesTest(FnluaCase):
     def test_healthz_503_after_initializer_error(self):
         self.server.request("POST", "/init")
         self.assertEqual(self.server.request("GET", "/healthz").status, 503)
+
+
+class StaleContextTest(FnluaCase):
+    """A context kept past its invocation and used in the next one: no crash, no other request's id."""
+
+    handler_dir = "stalecontext"
+
+    def test_stale_context_and_logger_do_not_crash(self):
+        first = self.envelope_json_body(self.invoke(headers={"X-CFF-Request-Id": "stale-1"}))
+        self.assertTrue(first["first"])
+        resp = self.invoke(headers={"X-CFF-Request-Id": "stale-2"})
+        self.assertIn(resp.status, (200, 500), resp)
+        if resp.status == 200:
+            second = self.envelope_json_body(resp)
+            if second["requestIdOk"]:
+                self.assertNotEqual(second["requestId"], "stale-2", "a stale context reads the current request")
+        self.assertEqual(self.server.request("GET", "/healthz").status, 200)
+        self.assertEqual(self.invoke(headers={"X-CFF-Request-Id": "stale-3"}).status, 200)

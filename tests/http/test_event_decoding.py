@@ -102,3 +102,14 @@ class EventDecodingTest(FnluaCase):
             self.assertTrue(body["empty"])
 
         self.check_twice("POST", "/invoke", check, body="{}")
+
+    def test_deeply_nested_event_does_not_crash(self):
+        """valid JSON nested 100000 deep → 200 or 400 InvalidEvent, never a crash; the server keeps serving"""
+        for depth in (100000, 1000):
+            with self.subTest(depth=depth):
+                resp = self.invoke("[" * depth + "]" * depth)
+                self.assertIn(resp.status, (200, 400), resp)
+                if resp.status == 400:
+                    self.assertErrorObject(resp, 400, "InvalidEvent")
+        self.assertEqual(self.server.request("GET", "/healthz").status, 200)
+        self.assertEqual(self.envelope_json_body(self.invoke({"a": 1}))["event"], {"a": 1})

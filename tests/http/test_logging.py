@@ -1,9 +1,11 @@
 """Logger: context:getLogger() and print → one stdout line each, `<UTC ms>Z <request-id> LEVEL index.lua:<line> message`."""
 
+import concurrent.futures
 import datetime
 import json
+import time
 
-from harness import LOG_LINE_RE, FnluaCase, fixture_line
+from harness import LOG_LINE_RE, FnluaCase, fixture_line, free_port
 
 # level, message template ({tag}), marker of the source line in logger/index.lua
 LOG_CALLS = [
@@ -60,6 +62,43 @@ class LoggerTextTest(FnluaCase):
         self.assertFalse([l for l in self.server.output() if f"debug line {tag}" in l])
 
 
+class LoggerLongAndConcurrentTest(FnluaCase):
+    handler_dir = "logger"
+    workers = 2
+
+    def test_very_long_message_is_split_not_truncated(self):
+        size, rid = 200000, "long-req"
+        self.assertEnvelope(self.invoke({"tag": "long-tag", "long": size}, headers={"X-CFF-Request-Id": rid}))
+        self.server.wait_for_lines(lambda l: "print line long-tag" in l)
+        deadline = time.monotonic() + 5
+        while True:
+            mine = [l for l in self.server.output() if rid in l]
+            logged = sum(l.count("y") for l in mine)
+            if logged >= size or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        self.assertEqual(logged, size, "characters of the long message are missing from the log")
+        for line in mine:
+            self.assertIsNotNone(LOG_LINE_RE.match(line), f"split part is not a log line: {line[:200]!r}")
+
+    def test_lines_from_concurrent_workers_never_interleave(self):
+        n = 20
+
+        def one(i):
+            return self.invoke({"tag": f"il-{i:02d}-tag", "long": 5000}, headers={"X-CFF-Request-Id": f"il-req-{i:02d}"})
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=n) as pool:
+            for resp in pool.map(one, range(n)):
+                self.assertEnvelope(resp)
+        self.server.wait_for_lines(lambda l: "il-req-" in l and "print line" in l, count=n)
+        for line in self.server.output():  # every stdout line, split parts included, is one whole log line
+            m = LOG_LINE_RE.match(line)
+            self.assertIsNotNone(m, f"mangled log line: {line[:200]!r}")
+            if " line il-" in m["message"]:
+                tag = m["message"].split()[2]
+                self.assertEqual(m["request_id"], "il-req-" + tag.split("-")[1], line)
+
+
 class LoggerDebugLevelTest(FnluaCase):
     handler_dir = "logger"
     server_args = ("--log-level", "debug")
@@ -76,8 +115,12 @@ class LoggerDebugLevelTest(FnluaCase):
 
 
 class LoggerLevelFromEnvTest(FnluaCase):
-    handler_dir = "logger"
-    server_env = {"FNLUA_LOG_LEVEL": "warn"}
+    """FNLUA_LOG_LEVEL=warn may hide the INFO `listening on` line too: the server gets a fixed free port."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server = cls.start_server("logger", env={"FNLUA_LOG_LEVEL": "warn"}, port=free_port())
 
     def test_fnlua_log_level_warn_hides_info(self):
         tag = "warn-level-tag"

@@ -91,6 +91,21 @@ class RefusedRequestsTest(FnluaCase):
         self.assertEqual(self.envelope_json_body(self.invoke({"x": 1}))["event"], {"x": 1})
 
 
+class DefaultMaxBodyTest(FnluaCase):
+    """Without --max-body the limit is 6 MiB (6291456 bytes)."""
+
+    handler_dir = "results"  # answers "hello" to {"case":"string"}: a 6 MiB event must not come back
+
+    def test_body_over_6_mib_413_and_at_6_mib_accepted(self):
+        def event(size):
+            head = '{"case":"string","pad":"'
+            return head + "x" * (size - len(head) - 2) + '"}'
+
+        self.assertEqual(len(event(6291456)), 6291456)
+        self.assertErrorObject(self.invoke(event(6291457)), 413, "PayloadTooLarge")
+        self.assertEqual(self.assertEnvelope(self.invoke(event(6291456)))["body"], "hello")
+
+
 class MaxBodyFromEnvTest(FnluaCase):
     handler_dir = "echo"
     server_env = {"FNLUA_MAX_BODY": "100"}

@@ -98,6 +98,7 @@ RESULT_ERROR_CASES = [
     ("returned userdata (io.stdout) → 500 ResultError", "userdata"),
     ("returned cyclic table → 500 ResultError", "cycle"),
     ("function inside the body table → 500 ResultError", "function_in_body"),
+    ("table nested 100000 deep → 500 ResultError (depth limit, no crash)", "deep_table"),
 ]
 
 
@@ -121,6 +122,17 @@ class ReturnValueToEnvelopeTest(FnluaCase):
                     lambda resp: self.assertErrorObject(resp, 500, "ResultError"),
                     body={"case": case},
                 )
+
+    def test_result_over_platform_limit_is_a_function_error(self):
+        """spec §5 names no errorType for this; the message must name the 6,291,456-byte limit"""
+        def check(resp):
+            self.assertEqual(resp.status, 500, resp)
+            err = resp.json
+            self.assertIsInstance(err, dict, resp)
+            self.assertIn(err.get("errorType"), ("ResultError", "ResultTooLarge"), resp)
+            self.assertIn("6291456", err.get("errorMessage", ""), resp)
+
+        self.check_twice("POST", "/invoke", check, body={"case": "huge_body"})
 
     def test_envelope_raw_text_starts_with_isBase64Encoded_false(self):
         resp = self.invoke({"case": "string"})

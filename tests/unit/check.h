@@ -18,7 +18,7 @@ static int check_passed;
 static int check_failed;
 
 /* Prints s (n bytes) as a C-like literal so invisible bytes show up. */
-static void check_print_bytes(const char *s, size_t n)
+static inline void check_print_bytes(const char *s, size_t n)
 {
     if (!s) {
         fputs("NULL", stderr);
@@ -37,7 +37,7 @@ static void check_print_bytes(const char *s, size_t n)
     fputc('"', stderr);
 }
 
-static int check_record(int ok, const char *file, int line, const char *name)
+static inline int check_record(int ok, const char *file, int line, const char *name)
 {
     if (ok) {
         check_passed++;
@@ -48,19 +48,19 @@ static int check_record(int ok, const char *file, int line, const char *name)
     return 0;
 }
 
-static void check_true(int ok, const char *expr, const char *file, int line, const char *name)
+static inline void check_true(int ok, const char *expr, const char *file, int line, const char *name)
 {
     if (!check_record(ok, file, line, name))
         fprintf(stderr, "    expected true: %s\n", expr);
 }
 
-static void check_int(long long got, long long want, const char *file, int line, const char *name)
+static inline void check_int(long long got, long long want, const char *file, int line, const char *name)
 {
     if (!check_record(got == want, file, line, name))
         fprintf(stderr, "    got  %lld\n    want %lld\n", got, want);
 }
 
-static void check_mem(const char *got, size_t gotlen, const char *want, size_t wantlen, const char *file,
+static inline void check_mem(const char *got, size_t gotlen, const char *want, size_t wantlen, const char *file,
                       int line, const char *name)
 {
     int ok = got && want && gotlen == wantlen && memcmp(got, want, gotlen) == 0;
@@ -73,7 +73,7 @@ static void check_mem(const char *got, size_t gotlen, const char *want, size_t w
     }
 }
 
-static void check_contains(const char *hay, const char *needle, int want_present, const char *file, int line,
+static inline void check_contains(const char *hay, const char *needle, int want_present, const char *file, int line,
                            const char *name)
 {
     int present = hay && strstr(hay, needle) != NULL;
@@ -102,7 +102,7 @@ static void check_contains(const char *hay, const char *needle, int want_present
 #define CHECK_NOT_CONTAINS(name, hay, needle) check_contains((hay), (needle), 0, __FILE__, __LINE__, (name))
 
 /* Prints the summary line; returns the exit status for main. */
-static int check_finish(const char *test)
+static inline int check_finish(const char *test)
 {
     if (check_failed) {
         printf("%s: %d of %d checks FAILED\n", test, check_failed, check_failed + check_passed);

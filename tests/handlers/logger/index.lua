@@ -9,6 +9,9 @@ function M.handler(event, context)
   log:warn("warn line %s", tag) -- LOG:warn
   log:error("error line %s", tag) -- LOG:error
   print("print line " .. tag) -- LOG:print
+  if event.long then
+    log:info("%s", string.rep("y", event.long)) -- LOG:long (split into several lines, never truncated)
+  end
   return "logged " .. tag
 end
 

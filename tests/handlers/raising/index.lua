@@ -12,6 +12,15 @@ function M.handler(event)
     error({ code = 1 }) -- RAISE:table
   elseif event.case == "nested" then
     deeper() -- CALL:nested
+  elseif event.case == "nil" then
+    error(nil) -- RAISE:nil
+  elseif event.case == "number" then
+    error(42) -- RAISE:number
+  elseif event.case == "yield" then
+    coroutine.yield("out of nowhere") -- RAISE:yield
+  elseif event.case == "runtime" then
+    local t = nil
+    return t.field -- RAISE:runtime
   end
   return "no error"
 end

@@ -41,6 +41,12 @@ cases.echo_id = function(event) return { id = event.id } end
 cases["function"] = function() return function() end end
 cases.userdata = function() return io.stdout end
 cases.cycle = function() local t = { a = 1 }; t.self = t; return t end
+cases.huge_body = function() return { body = string.rep("x", 6291457) } end -- over the platform's 6,291,456-byte result limit
+cases.deep_table = function() -- nested 100000 levels: conversion must stop at a depth limit, not crash
+  local t = {}
+  for _ = 1, 100000 do t = { t } end
+  return t
+end
 cases.function_in_body = function() return { body = { f = print } } end
 
 function M.handler(event)
