@@ -38,6 +38,8 @@ static const char usage[] =
     "  --log-format F      FNLUA_LOG_FORMAT   text or json (default: text)\n"
     "  --log-level L       FNLUA_LOG_LEVEL    debug, info, warn, error (default: info)\n"
     "  --header 'N: V'                        invoke only: a request header (repeatable)\n"
+    "  --method M, --path P                   invoke --mode http only: the request line\n"
+    "                                         (default: POST with an event file, else GET; /)\n"
     "  --help, --version\n"
     "\n"
     "fnlua invoke prints only the result JSON on stdout (logs go to stderr) and exits\n"
@@ -247,6 +249,19 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
             if (!colon || colon == h)
                 FAIL("fnlua: --header '%s' is not of the form 'Name: value'", h);
             c->headers[c->n_headers++] = h;
+            continue;
+        }
+        if (c->command == FL_CMD_INVOKE && ((nlen == 8 && strncmp(a, "--method", 8) == 0) ||
+                                            (nlen == 6 && strncmp(a, "--path", 6) == 0))) {
+            const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || !*v)
+                FAIL("fnlua: %.*s needs a value", (int)nlen, a);
+            if (a[2] == 'm')
+                c->method = v;
+            else if (*v != '/')
+                FAIL("fnlua: --path '%s' must start with '/'", v);
+            else
+                c->path = v;
             continue;
         }
         int found = -1;

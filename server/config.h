@@ -46,6 +46,8 @@ typedef struct fl_config {
     const char **headers; /* "Name: value" strings from --header */
     int n_headers;
     const char *event_file; /* NULL: empty event; "-": stdin */
+    const char *method;     /* HTTP functions: the request's method and path (with query) */
+    const char *path;
 } fl_config;
 
 enum { FL_CONFIG_OK = 0, FL_CONFIG_EXIT_OK = 1, FL_CONFIG_ERROR = -1 };

@@ -59,6 +59,7 @@ typedef struct http_req {
     size_t n_headers;
     fl_header *query;
     size_t n_query, cap_query;
+    char *query_text;        /* decoded copies of the query arguments */
 } http_req;
 
 /* ---------------------------------------------------------------- answers */
@@ -165,6 +166,41 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
     return MHD_YES;
 }
 
+/* libmicrohttpd is told not to unescape anything (see unescape_none), so
+ * the path reaches the function as sent; query arguments are decoded here. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+/* Copies and percent-decodes every query argument into one block. */
+static void decode_query(http_req *r)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < r->n_query; i++)
+        total += r->query[i].name_len + 1 + (r->query[i].value ? r->query[i].value_len : 0) + 1;
+    if (!total || !(r->query_text = malloc(total)))
+        return;
+    char *p = r->query_text;
+    for (size_t i = 0; i < r->n_query; i++) {
+        fl_header *q = &r->query[i];
+        memcpy(p, q->name, q->name_len);
+        q->name_len = fl_url_decode(p, q->name_len, 1);
+        p[q->name_len] = '\0';
+        q->name = p;
+        p += q->name_len + 1;
+        if (q->value) {
+            memcpy(p, q->value, q->value_len);
+            q->value_len = fl_url_decode(p, q->value_len, 1);
+            p[q->value_len] = '\0';
+            q->value = p;
+            p += q->value_len + 1;
+        }
+    }
+}
+
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
                                      const char *value, size_t value_size)
 {
@@ -224,6 +260,7 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
     req->body_len = r->body.len;
     if (req->kind == FL_REQ_HTTP) {
         MHD_get_connection_values_n(r->conn, MHD_GET_ARGUMENT_KIND, collect_query, r);
+        decode_query(r);
         req->method = method;
         req->path = url;
         req->query = r->query;
@@ -309,6 +346,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     fl_buf_free(&r->body);
     fl_response_free(&r->job.resp);
     free(r->query);
+    free(r->query_text);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->in_flight, 1);
@@ -369,6 +407,7 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
                                  MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                                  MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                                 MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_IDLE_TIMEOUT,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_HARD_LIMIT,

@@ -41,6 +41,33 @@ static void print_result(const fl_response *resp)
     fflush(stdout);
 }
 
+/* "/p/a?x=1&y" -> path "/p/a" and decoded arguments (pointing into *copy). */
+static void split_path(const char *spec, char **copy, fl_header **args, size_t *n)
+{
+    *copy = strdup(spec);
+    *n = 0;
+    char *q = strchr(*copy, '?');
+    if (!q)
+        return;
+    *q++ = '\0';
+    size_t count = 1;
+    for (const char *p = q; *p; p++)
+        count += *p == '&';
+    *args = calloc(count, sizeof **args);
+    for (char *tok = strtok(q, "&"); tok; tok = strtok(NULL, "&")) {
+        fl_header *h = &(*args)[(*n)++];
+        char *eq = strchr(tok, '=');
+        if (eq)
+            *eq = '\0';
+        h->name = tok;
+        h->name_len = fl_url_decode(tok, strlen(tok), 1);
+        if (eq) {
+            h->value = eq + 1;
+            h->value_len = fl_url_decode(eq + 1, strlen(eq + 1), 1);
+        }
+    }
+}
+
 int fl_invoke_main(const fl_config *cfg)
 {
     fl_buf event;
@@ -68,6 +95,9 @@ int fl_invoke_main(const fl_config *cfg)
     }
 
     int rc = 2;
+    char *path_copy = NULL;
+    fl_header *query = NULL;
+    size_t n_query = 0;
     fl_runtime *rt = fl_runtime_create(cfg, 0);
     if (!rt) {
         fprintf(stderr, "fnlua invoke: cannot create the Lua state\n");
@@ -89,8 +119,13 @@ int fl_invoke_main(const fl_config *cfg)
     } else {
         job.req.kind = cfg->mode == FL_MODE_HTTP ? FL_REQ_HTTP : FL_REQ_INVOKE;
         if (job.req.kind == FL_REQ_HTTP) {
-            job.req.method = "POST";
-            job.req.path = "/";
+            /* the request line of an HTTP function; the answer is printed as the envelope */
+            job.req.method = cfg->method ? cfg->method : cfg->event_file ? "POST" : "GET";
+            split_path(cfg->path ? cfg->path : "/", &path_copy, &query, &n_query);
+            job.req.path = path_copy;
+            job.req.query = query;
+            job.req.n_query = n_query;
+            job.req.envelope = 1;
         }
         job.req.body = event.data ? event.data : "";
         job.req.body_len = event.len;
@@ -108,6 +143,8 @@ int fl_invoke_main(const fl_config *cfg)
     fl_runtime_stop(rt, -1);
     fl_runtime_destroy(rt);
 out:
+    free(path_copy);
+    free(query);
     for (int i = 0; i < cfg->n_headers; i++)
         free(copies[i]);
     free(copies);

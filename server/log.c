@@ -97,25 +97,54 @@ static void format_line(fl_buf *b, fl_log_level lv, const char *rid, const char 
         fl_json_quote(b, msg, len);
         fl_buf_adds(b, "}\n");
     } else {
-        fl_buf_adds(b, ts);
-        fl_buf_addc(b, ' ');
-        fl_buf_adds(b, rid && *rid ? rid : "-");
-        fl_buf_addc(b, ' ');
-        fl_buf_adds(b, level_names[lv]);
-        fl_buf_addc(b, ' ');
-        fl_buf_adds(b, src && *src ? src : "-");
-        fl_buf_addc(b, ' ');
-        fl_buf_add(b, msg, len);
-        fl_buf_addc(b, '\n');
+        /* every line of a multi-line message (a traceback) carries the
+         * prefix, so log services can tie each one to its request */
+        size_t start = 0;
+        do {
+            const char *nl = memchr(msg + start, '\n', len - start);
+            size_t end = nl ? (size_t)(nl - msg) : len;
+            fl_buf_adds(b, ts);
+            fl_buf_addc(b, ' ');
+            fl_buf_adds(b, rid && *rid ? rid : "-");
+            fl_buf_addc(b, ' ');
+            fl_buf_adds(b, level_names[lv]);
+            fl_buf_addc(b, ' ');
+            fl_buf_adds(b, src && *src ? src : "-");
+            fl_buf_addc(b, ' ');
+            fl_buf_add(b, msg + start, end - start);
+            fl_buf_addc(b, '\n');
+            start = end + 1;
+        } while (start < len);
     }
 }
 
+static void emit(fl_log_level lv, const char *rid, const char *src, const char *msg, size_t len);
+
 void fl_log_write(fl_log_level lv, const char *rid, const char *src, const char *msg, size_t len)
 {
-    if (!fl_log_enabled(lv))
-        return;
+    if (fl_log_enabled(lv))
+        emit(lv, rid, src, msg, len);
+}
+
+void fl_log_always(fl_log_level lv, const char *src, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (n >= 0)
+        emit(lv, NULL, src, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1);
+}
+
+static void emit(fl_log_level lv, const char *rid, const char *src, const char *msg, size_t len)
+{
     char stackbuf[2048];
-    size_t extra = (rid ? strlen(rid) : 0) + (src ? strlen(src) : 0) + 128;
+    /* each line of a multi-line text message repeats the prefix */
+    size_t lines = 1;
+    for (const char *q = msg; (q = memchr(q, '\n', (size_t)(msg + len - q))); q++)
+        lines++;
+    size_t extra = ((rid ? strlen(rid) : 0) + (src ? strlen(src) : 0) + 64) * lines + 64;
     do {
         size_t n = chunk_len(msg, len, FL_LOG_CHUNK);
         /* worst case: JSON escaping turns every byte into \u00XX */

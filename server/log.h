@@ -7,6 +7,7 @@
  * One write(2) per line under a process-wide mutex, so lines from concurrent
  * workers never interleave.  Messages longer than FL_LOG_CHUNK bytes are split
  * over several lines (never inside a UTF-8 sequence), none is truncated.
+ * In text format each line of a multi-line message repeats the prefix.
  * Uses json.h for string escaping.
  */
 #ifndef FL_LOG_H
@@ -25,6 +26,8 @@ const char *fl_log_level_name(fl_log_level lv);
 
 /* request_id and source may be NULL ("-" is written). */
 void fl_log_write(fl_log_level lv, const char *request_id, const char *source, const char *msg, size_t len);
+/* Written whatever the level: the start-up line tests and operators rely on. */
+void fl_log_always(fl_log_level lv, const char *source, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void fl_logf(fl_log_level lv, const char *request_id, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

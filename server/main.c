@@ -54,7 +54,7 @@ static int serve(const fl_config *cfg)
         return 1;
     }
     fl_http_on_shutdown(http, request_shutdown);
-    FL_INFO("listening on %s:%d (mode %s, handler %s.%s, dir %s, %d workers, started in %.1f ms)", cfg->host,
+    fl_log_always(FL_LOG_INFO, FL_HERE, "listening on %s:%d (mode %s, handler %s.%s, dir %s, %d workers, started in %.1f ms)", cfg->host,
             fl_http_port(http), cfg->mode == FL_MODE_HTTP ? "http" : "event", cfg->handler.module,
             cfg->handler.func, cfg->dir, cfg->workers, (fl_now() - t0) * 1000.0);
 

@@ -31,9 +31,10 @@ typedef struct fl_request {
     size_t body_len;
     /* HTTP functions only */
     const char *method;
-    const char *path;
+    const char *path;       /* as received: still percent-encoded */
     const fl_header *query; /* decoded query arguments, in order */
     size_t n_query;
+    int envelope;           /* HTTP function, but answer the envelope JSON (fnlua invoke) */
     double arrival; /* monotonic seconds, see fl_now() */
 } fl_request;
 
@@ -51,5 +52,7 @@ void fl_response_header(fl_response *r, const char *name, size_t nlen, const cha
 /* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
 double fl_now(void);
+/* Percent-decodes s in place ('+' is a space when plus is set); returns the new length. */
+size_t fl_url_decode(char *s, size_t n, int plus);
 
 #endif

@@ -307,7 +307,7 @@ void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
     if (rc != LUA_OK) {
         fail(w, &st->limits, resp);
         recover(w);
-    } else if (req->kind == FL_REQ_HTTP) {
+    } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
         if (envelope_to_http(w, resp) != 0) {
             w->phase = FL_PHASE_ENCODE;
             fail(w, &st->limits, resp);

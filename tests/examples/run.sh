@@ -163,11 +163,24 @@ out_has '"statusCode":200'
 out_has '\"name\":\"pear\"'
 finish
 
-# `fnlua invoke --mode http` always sends POST / with the file as the body;
-# routes with methods and paths are covered by tests/lualib/test_router.lua.
-start "http-router: --mode http (POST /) -> the router's 404 JSON body"
+# `fnlua invoke --mode http` takes the request line from --method/--path and
+# prints the envelope; the router's full behaviour is in tests/lualib/test_router.lua.
+start "http-router: --mode http GET /items/2 -> 200 item"
+run 0 "$FNLUA" invoke --mode http --dir "$H/http-router" --path /items/2
+out_has '"statusCode":200'
+out_has '\"name\":\"pear\"'
+finish
+
+start "http-router: --mode http POST / -> the router's 404 JSON body"
 run 0 "$FNLUA" invoke --mode http --dir "$H/http-router" "$H/http-router/event.json"
-out_has '{"error":"no route for /"}'
+out_has '"statusCode":404'
+out_has 'no route for /'
+finish
+
+start "http-router: --mode http DELETE /items -> 405 with Allow"
+run 0 "$FNLUA" invoke --mode http --dir "$H/http-router" --method DELETE --path /items
+out_has '"statusCode":405'
+out_has '"Allow":"GET, POST, HEAD"'
 finish
 
 echo "$passed passed, $failed failed"
