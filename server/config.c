@@ -34,6 +34,8 @@ static const char usage[] =
     "  --timeout S         FNLUA_TIMEOUT      deadline when X-CFF-Timeout is absent (default: 30)\n"
     "  --memory MB         FNLUA_MEMORY       memory budget when X-CFF-Memory is absent (default: 512)\n"
     "  --max-body BYTES    FNLUA_MAX_BODY     larger requests get 413 (default: 6291456)\n"
+    "  --idle-timeout S    FNLUA_IDLE_TIMEOUT close idle or stalled connections after S s (default: 30)\n"
+    "  --max-connections N FNLUA_MAX_CONNECTIONS  answer 503 past N open connections (default: 1000)\n"
     "  --reload            FNLUA_RELOAD=1     pick up edited scripts on the next invocation\n"
     "  --log-format F      FNLUA_LOG_FORMAT   text or json (default: text)\n"
     "  --log-level L       FNLUA_LOG_LEVEL    debug, info, warn, error (default: info)\n"
@@ -55,7 +57,7 @@ typedef struct option_def {
 
 enum {
     O_DIR, O_HANDLER, O_INITIALIZER, O_SHUTDOWN, O_MODE, O_HOST, O_PORT, O_WORKERS, O_TIMEOUT,
-    O_MEMORY, O_MAX_BODY, O_RELOAD, O_LOG_FORMAT, O_LOG_LEVEL, O_COUNT
+    O_MEMORY, O_MAX_BODY, O_IDLE_TIMEOUT, O_MAX_CONNECTIONS, O_RELOAD, O_LOG_FORMAT, O_LOG_LEVEL, O_COUNT
 };
 
 static const option_def options[O_COUNT] = {
@@ -70,6 +72,8 @@ static const option_def options[O_COUNT] = {
     [O_TIMEOUT] = {"--timeout", "FNLUA_TIMEOUT", OPT_STR},
     [O_MEMORY] = {"--memory", "FNLUA_MEMORY", OPT_STR},
     [O_MAX_BODY] = {"--max-body", "FNLUA_MAX_BODY", OPT_STR},
+    [O_IDLE_TIMEOUT] = {"--idle-timeout", "FNLUA_IDLE_TIMEOUT", OPT_STR},
+    [O_MAX_CONNECTIONS] = {"--max-connections", "FNLUA_MAX_CONNECTIONS", OPT_STR},
     [O_RELOAD] = {"--reload", "FNLUA_RELOAD", OPT_FLAG},
     [O_LOG_FORMAT] = {"--log-format", "FNLUA_LOG_FORMAT", OPT_STR},
     [O_LOG_LEVEL] = {"--log-level", "FNLUA_LOG_LEVEL", OPT_STR},
@@ -363,6 +367,20 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
         if (!parse_int(val[O_MAX_BODY], 0, (long long)1 << 31, &v))
             FAIL("fnlua: %s '%s' is not a size in bytes (0-2147483648)", src[O_MAX_BODY], val[O_MAX_BODY]);
         c->max_body = (size_t)v;
+    }
+
+    c->idle_timeout_s = 30;
+    if (val[O_IDLE_TIMEOUT]) {
+        if (!parse_int(val[O_IDLE_TIMEOUT], 1, 86400, &v))
+            FAIL("fnlua: %s '%s' is not a timeout in seconds (1-86400)", src[O_IDLE_TIMEOUT], val[O_IDLE_TIMEOUT]);
+        c->idle_timeout_s = (int)v;
+    }
+    c->max_connections = 1000;
+    if (val[O_MAX_CONNECTIONS]) {
+        if (!parse_int(val[O_MAX_CONNECTIONS], 1, 100000, &v))
+            FAIL("fnlua: %s '%s' is not a connection count (1-100000)", src[O_MAX_CONNECTIONS],
+                 val[O_MAX_CONNECTIONS]);
+        c->max_connections = (int)v;
     }
 
     if (val[O_RELOAD]) {

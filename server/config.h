@@ -39,6 +39,8 @@ typedef struct fl_config {
     int timeout_s;        /* when X-CFF-Timeout is absent */
     int memory_mb;        /* when X-CFF-Memory is absent */
     size_t max_body;
+    int idle_timeout_s;   /* idle or stalled connections are closed after this */
+    int max_connections;  /* past this, new connections get 503 */
     int reload;
     int log_json;
     fl_log_level log_level;

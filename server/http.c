@@ -19,14 +19,10 @@
 #include "pool.h"
 
 #define MAX_HEADERS 256
-/* FunctionGraph gives an instance 2048 file descriptors.  Past the soft
- * limit a new connection is answered 503 and closed; libmicrohttpd itself
- * refuses (closes at once) past the hard one. */
-#define CONN_SOFT_LIMIT 1000
-#define CONN_HARD_LIMIT 1100
-/* Idle keep-alive connections, and clients that stall mid-request, are
- * closed after this many seconds without traffic. */
-#define CONN_IDLE_TIMEOUT 30
+/* Past --max-connections (default 1000; FunctionGraph gives an instance
+ * 2048 file descriptors) a new connection is answered 503 and closed;
+ * libmicrohttpd itself refuses (closes at once) past this many more. */
+#define CONN_HARD_MARGIN 100
 
 typedef enum { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_SHUTDOWN, ROUTE_INIT, ROUTE_INVOKE, ROUTE_HTTP } route;
 typedef enum { ST_RECEIVING, ST_QUEUED, ST_ANSWERED } req_state;
@@ -299,7 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             reject(r, 503, "ShuttingDown", "the instance is shutting down; send the request again", NULL);
             r->close = 1;
         }
-        if (!r->reject && atomic_load(&h->connections) > CONN_SOFT_LIMIT) {
+        if (!r->reject && atomic_load(&h->connections) > h->cfg->max_connections) {
             reject(r, 503, "TooManyConnections",
                    "the instance has too many open connections; send the request again later", NULL);
             r->close = 1;
@@ -409,8 +405,8 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONN_IDLE_TIMEOUT,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONN_HARD_LIMIT,
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_HARD_MARGIN),
                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
                                  MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
                                  MHD_OPTION_END);
