@@ -151,6 +151,14 @@ static int msgh(lua_State *L)
         }
         if (t == LUA_TNIL || t == LUA_TNONE) {
             fl_buf_adds(&e->message, "error raised with a nil value");
+        } else if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
+            /* the author's own text for the error object, as lua.c shows it;
+             * a __tostring that fails ends as LUA_ERRERR (see fl_call) */
+            lua_pop(L, 1);
+            size_t n;
+            const char *s = luaL_tolstring(L, 1, &n);
+            fl_buf_add(&e->message, s, n);
+            lua_pop(L, 1);
         } else {
             lua_settop(L, 1);
             fl_buf_printf(&e->message, "error raised with a %s value: ", luaL_typename(L, 1));

@@ -5,7 +5,7 @@
  * message, the file:line where it was raised and a traceback into an
  * fl_error, which the caller turns into the error object of spec §5.
  * Error values that are not strings (error({code = 1}), error()) are turned
- * into readable text here.  Uses json.h to show table error values.
+ * into readable text here (an error object's __tostring is used).  Uses json.h to show table error values.
  */
 #ifndef FL_CALL_H
 #define FL_CALL_H

@@ -2,6 +2,7 @@
 #include "http.h"
 
 #include <arpa/inet.h>
+#include <stddef.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -18,7 +20,8 @@
 #include "log.h"
 #include "pool.h"
 
-#define MAX_HEADERS 256
+#define MAX_HEADERS 256   /* headers passed on; the rest of a flood is dropped */
+#define INLINE_HEADERS 24 /* enough for the platform's requests without a second allocation */
 /* Past --max-connections (default 1000; FunctionGraph gives an instance
  * 2048 file descriptors) a new connection is answered 503 and closed;
  * libmicrohttpd itself refuses (closes at once) past this many more. */
@@ -51,11 +54,12 @@ typedef struct http_req {
     const char *allow;
     int close;               /* ask the client to close the connection */
     fl_buf body;
-    fl_header headers[MAX_HEADERS];
-    size_t n_headers;
+    fl_header *headers;      /* inline_headers, or a heap array for many */
+    size_t n_headers, cap_headers;
     fl_header *query;
     size_t n_query, cap_query;
     char *query_text;        /* decoded copies of the query arguments */
+    fl_header inline_headers[INLINE_HEADERS]; /* last: not zeroed at allocation */
 } http_req;
 
 /* ---------------------------------------------------------------- answers */
@@ -114,6 +118,48 @@ static void reject(http_req *r, int status, const char *type, const char *msg, c
 
 /* ---------------------------------------------------------------- routing */
 
+/* Request smuggling guard (RFC 9112 §6.3, §5.1): framing that a proxy in
+ * front could read differently is refused rather than guessed at. */
+typedef struct framing {
+    const char *length;
+    size_t length_len;
+    int lengths_differ;
+    int chunked;
+    int bad_name;
+} framing;
+
+static enum MHD_Result check_framing(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                     const char *value, size_t value_size)
+{
+    (void)kind;
+    framing *f = cls;
+    if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size) || key_size == 0)
+        f->bad_name = 1;
+    if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
+        if (f->length && (f->length_len != value_size || memcmp(f->length, value, value_size) != 0))
+            f->lengths_differ = 1;
+        f->length = value;
+        f->length_len = value_size;
+    } else if (key_size == 17 && strncasecmp(key, "Transfer-Encoding", 17) == 0) {
+        f->chunked = 1;
+    }
+    return MHD_YES;
+}
+
+static const char *bad_framing(struct MHD_Connection *c)
+{
+    framing f;
+    memset(&f, 0, sizeof f);
+    MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_framing, &f);
+    if (f.bad_name)
+        return "malformed header: white space in or an empty header name";
+    if (f.lengths_differ)
+        return "malformed request: several different Content-Length values";
+    if (f.length && f.chunked)
+        return "malformed request: both Content-Length and Transfer-Encoding";
+    return NULL;
+}
+
 static void route_request(http_req *r, const char *url, const char *method)
 {
     const fl_config *cfg = r->http->cfg;
@@ -152,8 +198,19 @@ static enum MHD_Result collect_header(void *cls, enum MHD_ValueKind kind, const 
 {
     (void)kind;
     http_req *r = cls;
-    if (r->n_headers == MAX_HEADERS)
-        return MHD_NO; /* stop iterating; the rest are ignored */
+    if (r->n_headers == r->cap_headers) {
+        if (r->n_headers == MAX_HEADERS)
+            return MHD_NO; /* stop iterating; the rest are ignored */
+        size_t cap = r->cap_headers * 4 > MAX_HEADERS ? MAX_HEADERS : r->cap_headers * 4;
+        fl_header *h = malloc(cap * sizeof *h);
+        if (!h)
+            return MHD_NO;
+        memcpy(h, r->headers, r->n_headers * sizeof *h);
+        if (r->headers != r->inline_headers)
+            free(r->headers);
+        r->headers = h;
+        r->cap_headers = cap;
+    }
     fl_header *h = &r->headers[r->n_headers++];
     h->name = key;
     h->name_len = key_size;
@@ -280,9 +337,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     fl_http *h = cls;
     http_req *r = *con_cls;
     if (!r) {
-        r = calloc(1, sizeof *r);
+        r = malloc(sizeof *r);
         if (!r)
             return MHD_NO;
+        /* every field but the inline header array, which is filled as used */
+        memset(r, 0, offsetof(http_req, inline_headers));
+        r->headers = r->inline_headers;
+        r->cap_headers = INLINE_HEADERS;
         *con_cls = r;
         atomic_fetch_add(&h->in_flight, 1);
         r->http = h;
@@ -291,6 +352,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         fl_response_init(&r->job.resp);
         r->job.req.arrival = fl_now();
         route_request(r, url, method);
+        const char *framing_error = bad_framing(c);
+        if (framing_error) {
+            reject(r, 400, "BadRequest", framing_error, NULL);
+            r->close = 1;
+        }
         if (!r->reject && atomic_load(&h->stopping) && r->route != ROUTE_HEALTHZ) {
             reject(r, 503, "ShuttingDown", "the instance is shutting down; send the request again", NULL);
             r->close = 1;
@@ -343,6 +409,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     fl_response_free(&r->job.resp);
     free(r->query);
     free(r->query_text);
+    if (r->headers != r->inline_headers)
+        free(r->headers);
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->in_flight, 1);

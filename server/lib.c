@@ -6,6 +6,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "json.h"
+#include "limit.h"
 
 int luaopen_cjson(lua_State *L); /* from lua-cjson, linked in */
 int luaopen_cjson_safe(lua_State *L);
@@ -124,8 +125,50 @@ static int debug_sethook(lua_State *L)
     return luaL_error(L, "debug.sethook is reserved by fnlua: it enforces the invocation deadline");
 }
 
+/* Message handler wrapper for xpcall: once the invocation has timed out or
+ * been cancelled, the error passes straight through.  Lua runs a message
+ * handler for an error raised inside a hook with hooks disabled, so a
+ * handler of the user's that looped would otherwise never be stopped. */
+static int guarded_msgh(lua_State *L)
+{
+    void *ud;
+    if (lua_getallocf(L, &ud) == fl_limits_alloc) {
+        fl_limits *lim = ud;
+        if (lim->timed_out || lim->cancelled)
+            return 1;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int xpcall_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    return lua_gettop(L);
+}
+
+/* xpcall(f, msgh, ...): the standard one (upvalue 1) with msgh guarded. */
+static int guarded_xpcall(lua_State *L)
+{
+    int n = lua_gettop(L);
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, guarded_msgh, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_callk(L, n, LUA_MULTRET, 0, xpcall_done); /* continuation: coroutines may yield inside */
+    return lua_gettop(L);
+}
+
 void fl_lib_openstate(lua_State *L)
 {
+    lua_getglobal(L, "xpcall");
+    lua_pushcclosure(L, guarded_xpcall, 1);
+    lua_setglobal(L, "xpcall");
     lua_getglobal(L, "os");
     lua_pushcfunction(L, os_exit);
     lua_setfield(L, -2, "exit");

@@ -4,8 +4,9 @@
  * Registered in package.preload of every state: "cjson" (lua-cjson, linked
  * in), "fnlua.json" (the exact codec of json.h) and "fnlua.base64".  The
  * Lua half of the library lives in lua/fnlua/ and is found by loader.c.
- * Also replaces the two standard functions a handler could use to take the
- * server down or escape its deadline: os.exit and debug.sethook.
+ * Also replaces the standard functions a handler could use to take the
+ * server down or escape its deadline: os.exit, debug.sethook, and xpcall
+ * (its message handler is skipped once the invocation has timed out).
  */
 #ifndef FL_LIB_H
 #define FL_LIB_H
