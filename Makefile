@@ -2,10 +2,13 @@
 #
 #   make run         install what is missing, build, serve handlers/hello on :8000
 #   make test        install what is missing, build, run every test: plain build,
-#                    ASan+UBSan build, then a short libFuzzer run of each target
+#                    ASan+UBSan build, a short libFuzzer run of each target, the image
 #   make test-plain  only the plain build's tests
 #   make test-asan   only the AddressSanitizer + UBSan build's tests
 #   make test-fuzz   only the short fuzz runs (clang)
+#   make test-image  only the image tests (root: builds and runs the OCI image)
+#   make image       build the OCI image of HANDLER (default handlers/hello) into image/out
+#   make bench       benchmarks against the peers, report in bench/results/<date>/
 #   make fuzz        a longer libFuzzer run (FUZZ_SECONDS per target, default 300)
 #   make clean
 
@@ -15,9 +18,10 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 8000
+HANDLER    ?= handlers/hello
 CMAKE_GEN  := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build run test test-plain test-asan test-fuzz fuzz fuzz-build clean
+.PHONY: all build run test test-plain test-asan test-fuzz test-image fuzz fuzz-build image bench clean
 
 all: build
 
@@ -29,7 +33,7 @@ build:
 run: build
 	$(BUILD)/fnlua --dir handlers/hello --port $(PORT)
 
-test: test-plain test-asan test-fuzz
+test: test-plain test-asan test-fuzz test-image
 
 test-plain:
 	@tools/deps test
@@ -56,6 +60,19 @@ fuzz: fuzz-build
 	  $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 $(FUZZ_BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/json || exit 1; \
 	done
+
+image:
+	@tools/deps image
+	image/build $(HANDLER)
+
+test-image:
+	@if [ "$$(id -u)" != 0 ]; then \
+	  echo "make test-image: skipped: running an image like the platform needs root (unshare, chroot)"; \
+	else tools/deps image && image/test; fi
+
+bench:
+	@tools/deps bench
+	bench/run
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

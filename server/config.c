@@ -172,28 +172,29 @@ int fl_config_default_workers(void)
  * <bindir>/../share/fnlua/lua (installed).  Never searched in the code directory. */
 static void find_libdir(fl_config *c)
 {
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    c->libdir[0] = '\0';
-    if (n <= 0)
-        return;
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (!slash)
-        return;
-    *slash = '\0';
     static const char *const rel[] = {"/lua", "/../share/fnlua/lua", "/../lua"};
-    for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
-        char cand[4200], probe[4300];
-        snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
-        snprintf(probe, sizeof probe, "%s/fnlua", cand);
-        struct stat st;
-        if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
-            if (!realpath(cand, c->libdir))
-                snprintf(c->libdir, sizeof c->libdir, "%.4000s", cand);
-            return;
+    char exe[4096];
+    c->libdir[0] = '\0';
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    char *slash = n > 0 ? (exe[n] = '\0', strrchr(exe, '/')) : NULL;
+    if (slash) {
+        *slash = '\0';
+        for (size_t i = 0; i < sizeof rel / sizeof rel[0]; i++) {
+            char cand[4200], probe[4300];
+            snprintf(cand, sizeof cand, "%s%s", exe, rel[i]);
+            snprintf(probe, sizeof probe, "%s/fnlua", cand);
+            struct stat st;
+            if (stat(probe, &st) == 0 && S_ISDIR(st.st_mode)) {
+                if (!realpath(cand, c->libdir))
+                    snprintf(c->libdir, sizeof c->libdir, "%.4000s", cand);
+                return;
+            }
         }
     }
+#ifdef FNLUA_DATADIR
+    /* no /proc (an unusual sandbox), or a binary moved away: the install location */
+    snprintf(c->libdir, sizeof c->libdir, "%s", FNLUA_DATADIR);
+#endif
 }
 
 int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen)
@@ -294,6 +295,16 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
         if (!getcwd(cwd, sizeof cwd))
             FAIL("fnlua: cannot read the current directory: %s", strerror(errno));
         dir = cwd;
+        /* FunctionGraph may start the container in "/" whatever the image's
+         * WorkingDir says; the image names its code directory here.  A
+         * Working Dir pointing anywhere else still wins. */
+        const char *dflt = getenv("FNLUA_DEFAULT_DIR");
+        if (strcmp(cwd, "/") == 0 && dflt && *dflt) {
+            if (chdir(dflt) != 0)
+                FAIL("fnlua: FNLUA_DEFAULT_DIR '%s' (the working directory is /): %s", dflt, strerror(errno));
+            dir = dflt;
+            src[O_DIR] = "FNLUA_DEFAULT_DIR";
+        }
     }
     struct stat st;
     if (stat(dir, &st) != 0)
