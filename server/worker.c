@@ -1,6 +1,7 @@
 /* worker.c - one Lua state and everything that belongs to it (see worker.h). */
 #include "worker.h"
 
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,9 @@ static void recover(fl_worker *w)
                     st->limits.used / MiB);
             fl_worker_reset(w);
         }
+        /* hand the freed pages back to the system: otherwise the allocator
+         * keeps them and the instance's RSS ratchets up with every bomb */
+        malloc_trim(0);
     }
 }
 
