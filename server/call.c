@@ -1,4 +1,4 @@
-/* call.c - the one place that calls lua_pcall (see call.h). */
+/* call.c - the one place that calls lua_pcall and lua_resume (see call.h). */
 #include "call.h"
 
 #include <stdarg.h>
@@ -50,13 +50,13 @@ void fl_call_openstate(lua_State *L)
     lua_rawsetp(L, LUA_REGISTRYINDEX, &err_key);
 }
 
-/* The first frame from level 1 up that is Lua code with a line: where the
- * error was raised (level 1 is error() itself when called from Lua). */
-static void find_where(lua_State *L, char *out, size_t n)
+/* The first frame from `level` up that is Lua code with a line: where the
+ * error was raised. */
+static void find_where(lua_State *L, int level, char *out, size_t n)
 {
     lua_Debug ar;
     out[0] = '\0';
-    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+    for (; lua_getstack(L, level, &ar); level++) {
         if (!lua_getinfo(L, "Sl", &ar))
             continue;
         if (ar.currentline > 0) {
@@ -124,20 +124,47 @@ static void describe(lua_State *L, int idx, fl_buf *b, int depth)
     }
 }
 
-/* Stack: [errvalue] -> [errvalue].  Runs as the message handler. */
-static int msgh(lua_State *L)
+static int tostring_value(lua_State *L)
 {
-    lua_rawgetp(L, LUA_REGISTRYINDEX, &err_key);
-    fl_error *e = lua_touserdata(L, -1);
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* The author's own text for an error object with __tostring, as lua.c
+ * shows it.  0 when there is none or it fails (it is run protected: this
+ * also runs outside any message handler).  Stack: unchanged. */
+static int object_text(lua_State *L, int v, fl_buf *out)
+{
+    int top = lua_gettop(L);
+    if (luaL_getmetafield(L, v, "__tostring") == LUA_TNIL)
+        return 0;
     lua_pop(L, 1);
-    if (!e)
-        return 1;
-    find_where(L, e->where, sizeof e->where);
+    lua_pushcfunction(L, tostring_value);
+    lua_pushvalue(L, v);
+    int ok = lua_pcall(L, 1, 1, 0) == LUA_OK;
+    if (ok) {
+        size_t n;
+        const char *s = lua_tolstring(L, -1, &n);
+        fl_buf_add(out, s, n);
+    }
+    lua_settop(L, top);
+    return ok;
+}
+
+/* Fills e from the error value at index v of V, raised in thread S whose
+ * stack (from `level` up) is still the one that raised it.  V may be S
+ * (message handler) or the main thread of a failed coroutine S, so that
+ * __tostring runs in a thread that can still make calls.  Stacks: unchanged. */
+static void record(lua_State *S, int level, lua_State *V, int v, fl_error *e)
+{
+    v = lua_absindex(V, v);
+    int top = lua_gettop(V);
+    find_where(S, level, e->where, sizeof e->where);
     fl_buf_reset(&e->message);
-    int t = lua_type(L, 1);
+    int t = lua_type(V, v);
     if (t == LUA_TSTRING) {
         size_t n;
-        const char *s = lua_tolstring(L, 1, &n);
+        const char *s = lua_tolstring(V, v, &n);
         /* error("x") already starts with "file:line: "; error("x", 0) does not */
         if (e->where[0] && strncmp(s, e->where, strlen(e->where)) != 0) {
             fl_buf_adds(&e->message, e->where);
@@ -151,28 +178,70 @@ static int msgh(lua_State *L)
         }
         if (t == LUA_TNIL || t == LUA_TNONE) {
             fl_buf_adds(&e->message, "error raised with a nil value");
-        } else if (luaL_getmetafield(L, 1, "__tostring") != LUA_TNIL) {
-            /* the author's own text for the error object, as lua.c shows it;
-             * a __tostring that fails ends as LUA_ERRERR (see fl_call) */
-            lua_pop(L, 1);
-            size_t n;
-            const char *s = luaL_tolstring(L, 1, &n);
-            fl_buf_add(&e->message, s, n);
-            lua_pop(L, 1);
-        } else {
-            lua_settop(L, 1);
-            fl_buf_printf(&e->message, "error raised with a %s value: ", luaL_typename(L, 1));
-            describe(L, 1, &e->message, 0);
+        } else if (!object_text(V, v, &e->message)) {
+            fl_buf_printf(&e->message, "error raised with a %s value: ", luaL_typename(V, v));
+            describe(V, v, &e->message, 0);
         }
     }
+    lua_settop(V, top);
     fl_buf_reset(&e->traceback);
-    luaL_traceback(L, L, NULL, 1);
+    luaL_traceback(V, S, NULL, level);
     size_t n;
-    const char *tb = lua_tolstring(L, -1, &n);
+    const char *tb = lua_tolstring(V, -1, &n);
     if (tb)
         fl_buf_add(&e->traceback, tb, n);
+    lua_settop(V, top);
+}
+
+/* Stack: [errvalue] -> [errvalue].  Runs as the message handler: level 1
+ * is the function that raised (error() itself when called from Lua). */
+static int msgh(lua_State *L)
+{
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &err_key);
+    fl_error *e = lua_touserdata(L, -1);
     lua_pop(L, 1);
+    if (e)
+        record(L, 1, L, 1, e);
     return 1;
+}
+
+void fl_call_error_here(lua_State *co, const char *msg, fl_error *err)
+{
+    fl_error_reset(err);
+    err->status = LUA_ERRRUN;
+    if (lua_checkstack(co, 4)) {
+        lua_pushstring(co, msg);
+        record(co, 0, co, -1, err);
+        lua_pop(co, 1);
+    } else {
+        fl_buf_adds(&err->message, msg);
+    }
+}
+
+int fl_call_resume(lua_State *L, lua_State *co, int nargs, fl_error *err)
+{
+    int nres = 0;
+    int status = lua_resume(co, L, nargs, &nres);
+    if (status == LUA_OK || status == LUA_YIELD) {
+        lua_pop(co, nres);
+        return status;
+    }
+    /* the coroutine's stack is not unwound: read where it failed, then reset it */
+    fl_error_reset(err);
+    err->status = status;
+    if (status == LUA_ERRMEM) {
+        fl_buf_adds(&err->message, "not enough memory");
+    } else if (lua_checkstack(L, 8)) {
+        lua_pushvalue(co, -1);
+        lua_xmove(co, L, 1); /* the value to the main thread, which can still call __tostring */
+        record(co, 0, L, -1, err);
+        lua_pop(L, 1);
+    } else {
+        const char *s = lua_tostring(co, -1);
+        fl_buf_adds(&err->message, s ? s : "unknown error");
+    }
+    lua_resetthread(co);
+    return status;
 }
 
 int fl_call(lua_State *L, lua_CFunction f, void *ud, fl_error *err)

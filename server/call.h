@@ -1,5 +1,5 @@
 /*
- * call.h - the one place that calls lua_pcall.
+ * call.h - the one place that calls lua_pcall (and lua_resume).
  *
  * Shaped like lua.c's docall: a message handler records the error's
  * message, the file:line where it was raised and a traceback into an
@@ -31,6 +31,17 @@ void fl_error_set(fl_error *e, const char *fmt, ...) __attribute__((format(print
  * is filled (for LUA_ERRMEM without traceback: the message handler is not
  * run for memory errors). */
 int fl_call(lua_State *L, lua_CFunction f, void *ud, fl_error *err);
+
+/* Resumes coroutine co (nargs values on its stack) from L: the protected
+ * call of an invocation that may be paused (see limit.h, time slice) and
+ * continued later, possibly from another OS thread.  Returns LUA_OK,
+ * LUA_YIELD (values dropped) or an error status with err filled from the
+ * coroutine's stack, which is then reset for reuse. */
+int fl_call_resume(lua_State *L, lua_State *co, int nargs, fl_error *err);
+
+/* Fills err as if msg had been raised where the suspended coroutine co
+ * stands (its file:line and traceback). */
+void fl_call_error_here(lua_State *co, const char *msg, fl_error *err);
 
 /* Installs the message handler's registry slot; once per state. */
 void fl_call_openstate(lua_State *L);

@@ -275,7 +275,15 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     return MHD_YES;
 }
 
-/* A worker has filled the response (worker thread). */
+/* The runtime hands the job to another thread: park the connection. */
+static void job_suspend(fl_job *job)
+{
+    http_req *r = (http_req *)job;
+    r->state = ST_QUEUED;
+    MHD_suspend_connection(r->conn);
+}
+
+/* Another thread has filled the response. */
 static void job_done(fl_job *job)
 {
     http_req *r = (http_req *)job;
@@ -320,14 +328,13 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
         req->n_query = r->n_query;
     }
     r->job.done = job_done;
-    r->state = ST_QUEUED;
-    MHD_suspend_connection(r->conn);
+    r->job.suspend = job_suspend;
     if (fl_runtime_submit(h->rt, &r->job)) {
-        /* answered at once (e.g. init has failed): no worker involved */
+        /* answered right here (ran within its slice, or init has failed) */
         r->state = ST_ANSWERED;
-        MHD_resume_connection(r->conn);
+        return send_answer(r);
     }
-    return MHD_YES;
+    return MHD_YES; /* suspended; job_done resumes it */
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -474,6 +481,8 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
                                  MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
                                  MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
                                  MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->workers,
+                                 MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8u << 20), /* Lua runs here too */
                                  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
                                  MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_HARD_MARGIN),
                                  MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,

@@ -1,11 +1,12 @@
 /*
  * http.h - the libmicrohttpd glue.
  *
- * One epoll thread inside libmicrohttpd accepts connections and parses
- * requests; a complete request becomes an fl_job for the runtime and its
- * connection is suspended until a worker has answered, so slow invocations
- * hold no HTTP thread and a fast request never waits behind a slow one
- * while a worker is idle.  Routes, body limits and the shapes of the
+ * libmicrohttpd runs one epoll thread per worker; each accepts connections,
+ * parses requests and hands a complete one to the runtime as an fl_job.
+ * The runtime may run it right there, within a short time slice, or take it
+ * to another thread, suspending the connection first (job->suspend) and
+ * resuming it when the answer is ready (job->done); so a slow invocation
+ * holds an HTTP thread for at most one slice.  Routes, body limits and the shapes of the
  * non-function answers (404, 405, 413, /healthz) live here.  Knows nothing
  * of Lua.  MHD_NO is returned only to drop a connection.
  */

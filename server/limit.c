@@ -45,7 +45,16 @@ static void deadline_hook(lua_State *L, lua_Debug *ar)
         lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
         luaL_error(L, "invocation cancelled: the instance is shutting down");
     }
-    if (!lim->deadline || fl_now() < lim->deadline)
+    if (!lim->deadline && !lim->slice_end)
+        return;
+    double now = fl_now();
+    if (lim->slice_end && now >= lim->slice_end && L == lim->slice_thread && lua_isyieldable(L)) {
+        lim->slice_end = 0;
+        lim->paused = 1;
+        lua_yield(L, 0); /* from a hook: returns, and Lua yields after it */
+        return;
+    }
+    if (!lim->deadline || now < lim->deadline)
         return;
     lim->timed_out = 1;
     /* fire again at the very next instruction: a pcall in the handler that
@@ -62,8 +71,18 @@ void fl_limits_begin(lua_State *L, fl_limits *lim, size_t budget, double deadlin
     lim->deadline = deadline;
     lim->timed_out = 0;
     lim->cancelled = 0;
+    lim->slice_end = 0;
+    lim->slice_thread = NULL;
+    lim->paused = 0;
     if (deadline > 0)
         lua_sethook(L, deadline_hook, LUA_MASKCOUNT, FL_HOOK_COUNT);
+}
+
+void fl_limits_slice(fl_limits *lim, lua_State *co, double slice_end)
+{
+    lim->slice_end = slice_end;
+    lim->slice_thread = co;
+    lim->paused = 0;
 }
 
 void fl_limits_end(lua_State *L, fl_limits *lim)
@@ -71,4 +90,5 @@ void fl_limits_end(lua_State *L, fl_limits *lim)
     lua_sethook(L, NULL, 0, 0);
     lim->budget = 0;
     lim->deadline = 0;
+    lim->slice_end = 0;
 }

@@ -70,7 +70,10 @@ static int serve(const fl_config *cfg)
         break;
     }
     fl_http_quiesce(http);
-    fl_runtime_stop(rt, FL_SHUTDOWN_GRACE); /* in-flight invocations finish, shutdown hooks run */
+    if (fl_runtime_stop(rt, FL_SHUTDOWN_GRACE) != 0) { /* in-flight invocations finish, shutdown hooks run */
+        FL_INFO("stopped (an invocation stuck in C code was abandoned)");
+        _exit(0);
+    }
     fl_http_stop(http, 5.0);
     fl_runtime_destroy(rt);
     FL_INFO("stopped");

@@ -3,26 +3,18 @@
 
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
-
-typedef struct queue {
-    fl_job *head, *tail;
-} queue;
 
 typedef struct pool_thread {
     fl_pool *pool;
     int index;
     pthread_t thread;
-    queue mine; /* jobs for this worker only */
     int started;
 } pool_thread;
 
 struct fl_pool {
     pthread_mutex_t lock;
     pthread_cond_t wake;
-    pthread_cond_t idle; /* signalled when a job finishes */
-    int busy;            /* jobs running now */
-    queue shared;
+    fl_job *head, *tail;
     int stopping;
     int n;
     fl_pool_run_fn run;
@@ -30,49 +22,26 @@ struct fl_pool {
     pool_thread *threads;
 };
 
-static void q_push(queue *q, fl_job *j)
-{
-    j->next = NULL;
-    if (q->tail)
-        q->tail->next = j;
-    else
-        q->head = j;
-    q->tail = j;
-}
-
-static fl_job *q_pop(queue *q)
-{
-    fl_job *j = q->head;
-    if (j) {
-        q->head = j->next;
-        if (!q->head)
-            q->tail = NULL;
-        j->next = NULL;
-    }
-    return j;
-}
-
 static void *thread_main(void *arg)
 {
     pool_thread *t = arg;
     fl_pool *p = t->pool;
     pthread_mutex_lock(&p->lock);
     for (;;) {
-        fl_job *j = q_pop(&t->mine);
-        if (!j)
-            j = q_pop(&p->shared);
+        fl_job *j = p->head;
         if (!j) {
             if (p->stopping)
                 break;
             pthread_cond_wait(&p->wake, &p->lock);
             continue;
         }
-        p->busy++;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        j->next = NULL;
         pthread_mutex_unlock(&p->lock);
         p->run(p->ctx, t->index, j);
         pthread_mutex_lock(&p->lock);
-        p->busy--;
-        pthread_cond_broadcast(&p->idle);
     }
     pthread_mutex_unlock(&p->lock);
     return NULL;
@@ -90,7 +59,6 @@ fl_pool *fl_pool_create(int n, fl_pool_run_fn run, void *ctx)
     }
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
-    pthread_cond_init(&p->idle, NULL);
     p->n = n;
     p->run = run;
     p->ctx = ctx;
@@ -104,7 +72,7 @@ fl_pool *fl_pool_create(int n, fl_pool_run_fn run, void *ctx)
             p->threads[i].started = 1;
         pthread_attr_destroy(&attr);
         if (!p->threads[i].started) {
-            fl_pool_stop(p, -1, NULL);
+            fl_pool_stop(p);
             fl_pool_free(p);
             return NULL;
         }
@@ -112,62 +80,24 @@ fl_pool *fl_pool_create(int n, fl_pool_run_fn run, void *ctx)
     return p;
 }
 
-int fl_pool_submit(fl_pool *p, fl_job *job)
+void fl_pool_submit(fl_pool *p, fl_job *job)
 {
     pthread_mutex_lock(&p->lock);
-    if (p->stopping) {
-        pthread_mutex_unlock(&p->lock);
-        return -1;
-    }
-    q_push(&p->shared, job);
+    job->next = NULL;
+    if (p->tail)
+        p->tail->next = job;
+    else
+        p->head = job;
+    p->tail = job;
     pthread_cond_signal(&p->wake);
     pthread_mutex_unlock(&p->lock);
-    return 0;
 }
 
-void fl_pool_submit_to(fl_pool *p, int worker, fl_job *job)
-{
-    pthread_mutex_lock(&p->lock);
-    q_push(&p->threads[worker].mine, job);
-    /* every waiting thread wakes; the one it is for takes it */
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-}
-
-static int pending(fl_pool *p)
-{
-    if (p->busy || p->shared.head)
-        return 1;
-    for (int i = 0; i < p->n; i++)
-        if (p->threads[i].mine.head)
-            return 1;
-    return 0;
-}
-
-void fl_pool_stop(fl_pool *p, double grace_s, void (*expire)(void *ctx))
+void fl_pool_stop(fl_pool *p)
 {
     pthread_mutex_lock(&p->lock);
     p->stopping = 1;
     pthread_cond_broadcast(&p->wake);
-    if (grace_s >= 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += (time_t)grace_s;
-        until.tv_nsec += (long)((grace_s - (double)(time_t)grace_s) * 1e9);
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (pending(p)) {
-            if (pthread_cond_timedwait(&p->idle, &p->lock, &until) != 0 && pending(p)) {
-                pthread_mutex_unlock(&p->lock);
-                if (expire)
-                    expire(p->ctx);
-                pthread_mutex_lock(&p->lock);
-                break;
-            }
-        }
-    }
     pthread_mutex_unlock(&p->lock);
     for (int i = 0; i < p->n; i++)
         if (p->threads[i].started) {
@@ -182,7 +112,6 @@ void fl_pool_free(fl_pool *p)
         return;
     pthread_mutex_destroy(&p->lock);
     pthread_cond_destroy(&p->wake);
-    pthread_cond_destroy(&p->idle);
     free(p->threads);
     free(p);
 }

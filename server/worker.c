@@ -50,6 +50,9 @@ static fl_state *state_new(fl_worker *w)
     fl_lib_openstate(st->L);
     fl_context_openstate(st->L, &w->inv);
     fl_loader_openstate(st->L, w->cfg);
+    /* invocations run in this coroutine, so the time slice can pause them */
+    st->co = lua_newthread(st->L);
+    st->co_ref = luaL_ref(st->L, LUA_REGISTRYINDEX);
     lua_gc(st->L, LUA_GCGEN, 0, 0); /* short-lived garbage per request: generational mode */
     return st;
 }
@@ -260,7 +263,20 @@ int fl_worker_rebuild(fl_worker *w, const fl_request *req, fl_response *resp)
 
 /* ---------------------------------------------------------------- invoke */
 
-static int invoke_body(lua_State *L)
+/* The invocation's main function, run in the state's invocation coroutine.
+ * Stack: [w] -> [].  The handler is called with lua_callk so that the
+ * time-slice hook can yield the coroutine from inside it; invoke_done
+ * converts the result once it returns. */
+static int invoke_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    fl_worker *w = (fl_worker *)ctx;
+    w->phase = FL_PHASE_ENCODE;
+    fl_convert_result_to_envelope(L, -1, &w->env, &w->scratch);
+    return 0;
+}
+
+static int invoke_main(lua_State *L)
 {
     fl_worker *w = lua_touserdata(L, 1);
     const fl_request *req = w->inv.req;
@@ -274,10 +290,8 @@ static int invoke_body(lua_State *L)
     lua_rawgeti(L, LUA_REGISTRYINDEX, w->st->loaded.handler_ref);
     lua_insert(L, -2);
     fl_context_push(L, &w->inv);
-    lua_call(L, 2, 1);
-    w->phase = FL_PHASE_ENCODE;
-    fl_convert_result_to_envelope(L, -1, &w->env, &w->scratch);
-    return 0;
+    lua_callk(L, 2, 1, (lua_KContext)w, invoke_done);
+    return invoke_done(L, LUA_OK, (lua_KContext)w);
 }
 
 /* The envelope as a plain HTTP response (HTTP functions). */
@@ -297,18 +311,28 @@ static int envelope_to_http(fl_worker *w, fl_response *resp)
     return 0;
 }
 
-void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
+/* The invocation's coroutine returned, failed or yielded on its own. */
+static void finish(fl_worker *w, int rc)
 {
-    double t0 = fl_now();
-    fl_context_begin(&w->inv, req, w->cfg->timeout_s, w->cfg->memory_mb);
-    w->budget = fl_worker_budget(w->inv.memory_mb, w->n_workers);
     fl_state *st = w->st;
-    fl_limits_begin(st->L, &st->limits, w->budget, deadline_for(&w->inv));
-    int rc = fl_call(st->L, invoke_body, w, &w->err);
-    fl_limits_end(st->L, &st->limits);
+    const fl_request *req = w->inv.req;
+    fl_response *resp = w->resp;
+    fl_limits_end(st->co, &st->limits);
     w->invocations++;
     fl_response_reset(resp);
+    if (rc == LUA_YIELD) {
+        /* the handler yielded the invocation's own coroutine: as in plain Lua,
+         * that is an error, reported where the yield stands */
+        fl_call_error_here(st->co, "attempt to yield from outside a coroutine", &w->err);
+        lua_resetthread(st->co);
+        rc = LUA_ERRRUN;
+    }
     if (rc != LUA_OK) {
+        /* a coroutine that failed may be left with hooks disabled (an error
+         * raised by the deadline hook unwinds with hooks off): take a new one */
+        luaL_unref(st->L, LUA_REGISTRYINDEX, st->co_ref);
+        st->co = lua_newthread(st->L);
+        st->co_ref = luaL_ref(st->L, LUA_REGISTRYINDEX);
         fail(w, &st->limits, resp);
         recover(w);
     } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
@@ -332,16 +356,55 @@ void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
             fl_convert_error_to_json("ResultTooLarge", &w->err, &resp->body);
         }
     }
-    lua_settop(w->st->L, 0);
+    lua_settop(w->st->co, 0);
     if (fl_log_enabled(FL_LOG_DEBUG))
-        fl_logf(FL_LOG_DEBUG, w->inv.request_id, FL_HERE, "invocation finished: status %d%s%s, %.3f ms, Lua heap %.1f KB (peak %.1f KB)",
-                resp->status, resp->error_type ? ", " : "", resp->error_type ? resp->error_type : "",
-                (fl_now() - t0) * 1000.0, st->limits.used / 1024.0, st->limits.peak / 1024.0);
+        fl_logf(FL_LOG_DEBUG, w->inv.request_id, FL_HERE,
+                "invocation finished: status %d%s%s, %.3f ms, Lua heap %.1f KB (peak %.1f KB)", resp->status,
+                resp->error_type ? ", " : "", resp->error_type ? resp->error_type : "",
+                (fl_now() - w->started) * 1000.0, w->st->limits.used / 1024.0, w->st->limits.peak / 1024.0);
     w->phase = FL_PHASE_NONE;
+    w->resp = NULL;
     fl_context_end(&w->inv);
     /* keep big one-off buffers from pinning memory */
     fl_buf_shrink(&w->env.body, 1 << 20);
     fl_buf_shrink(&w->scratch, 1 << 20);
+}
+
+/* Runs the invocation's coroutine until it ends or its slice is over. */
+static fl_run run_slice(fl_worker *w, int nargs, double slice_s)
+{
+    fl_state *st = w->st;
+    fl_limits_slice(&st->limits, st->co, slice_s > 0 ? fl_now() + slice_s : 0);
+    int rc = fl_call_resume(st->L, st->co, nargs, &w->err);
+    if (rc == LUA_YIELD && st->limits.paused)
+        return FL_RUN_PAUSED;
+    finish(w, rc);
+    return FL_RUN_DONE;
+}
+
+fl_run fl_worker_start(fl_worker *w, const fl_request *req, fl_response *resp, double slice_s)
+{
+    w->started = fl_now();
+    w->resp = resp;
+    fl_context_begin(&w->inv, req, w->cfg->timeout_s, w->cfg->memory_mb);
+    w->budget = fl_worker_budget(w->inv.memory_mb, w->n_workers);
+    fl_state *st = w->st;
+    fl_limits_begin(st->co, &st->limits, w->budget, deadline_for(&w->inv));
+    lua_State *co = st->co;
+    lua_settop(co, 0);
+    lua_pushcfunction(co, invoke_main);
+    lua_pushlightuserdata(co, w);
+    return run_slice(w, 1, slice_s);
+}
+
+fl_run fl_worker_continue(fl_worker *w, double slice_s)
+{
+    return run_slice(w, 0, slice_s);
+}
+
+void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
+{
+    fl_worker_start(w, req, resp, 0);
 }
 
 /* ---------------------------------------------------------------- shutdown */

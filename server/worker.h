@@ -30,9 +30,13 @@ typedef enum { FL_PHASE_NONE, FL_PHASE_LOAD, FL_PHASE_INIT, FL_PHASE_DECODE, FL_
 typedef struct fl_state {
     fl_limits limits; /* first: the allocator's ud and the deadline hook find it */
     lua_State *L;
+    lua_State *co;    /* the coroutine invocations run in (anchored by co_ref) */
+    int co_ref;
     fl_loaded loaded;
     int ready;        /* handler loaded and initializer run in this state */
 } fl_state;
+
+typedef enum { FL_RUN_DONE, FL_RUN_PAUSED } fl_run;
 
 typedef struct fl_worker {
     int id;
@@ -46,6 +50,8 @@ typedef struct fl_worker {
     fl_error err;
     fl_envelope env;
     fl_buf scratch;
+    fl_response *resp; /* of the invocation running or paused */
+    double started;
     unsigned long invocations;
 } fl_worker;
 
@@ -56,7 +62,13 @@ int fl_worker_ready(const fl_worker *w);
 /* Loads the handler module and runs the initializer with a context built
  * from req.  0 on success; -1 with resp holding the error object. */
 int fl_worker_load(fl_worker *w, const fl_request *req, fl_response *resp);
-/* Runs the handler on req (event or HTTP function) and fills resp. */
+/* Runs the handler on req (event or HTTP function) and fills resp.  With
+ * slice_s > 0 the invocation may be paused when the slice is over
+ * (FL_RUN_PAUSED): fl_worker_continue goes on, from any thread, and fills
+ * resp when it is done.  req and resp must live until then. */
+fl_run fl_worker_start(fl_worker *w, const fl_request *req, fl_response *resp, double slice_s);
+fl_run fl_worker_continue(fl_worker *w, double slice_s);
+/* fl_worker_start without a slice: runs to the end. */
 void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp);
 /* Builds a fresh state and loads the current code into it.  On success it
  * replaces the running state (0); otherwise the running state stays and
