@@ -582,21 +582,62 @@ static void decode_number(decoder *d)
 
 static void decode_value(decoder *d);
 
+/* Tables are created at their final size: the first DECODE_BATCH elements
+ * (or members) are decoded onto the stack, counted, and only then put into
+ * a table made for them.  Growing a table one key at a time rehashes it at
+ * every power of two, which was most of the cost of decoding a small event.
+ * Larger arrays and objects continue key by key after the first batch. */
+#define DECODE_BATCH 32
+
+/* Stack: [table?, values...] -> [table]: moves the n values (or n key/value
+ * pairs) above base into a table, creating it if `have` is 0. */
+static void flush_batch(lua_State *L, int base, int n, int pairs, int have, lua_Integer *next)
+{
+    if (!have) {
+        if (pairs)
+            lua_createtable(L, 0, n);
+        else
+            lua_createtable(L, n, 0);
+        lua_insert(L, base + 1);
+    }
+    int t = base + 1, first = base + 2;
+    for (int i = 0; i < n; i++) {
+        if (pairs) {
+            lua_pushvalue(L, first + 2 * i);
+            lua_pushvalue(L, first + 2 * i + 1);
+            lua_rawset(L, t);
+        } else {
+            lua_pushvalue(L, first + i);
+            lua_rawseti(L, t, (*next)++);
+        }
+    }
+    lua_settop(L, t);
+}
+
 static void decode_array(decoder *d)
 {
     lua_State *L = d->L;
     d->p++;
-    lua_newtable(L);
     skip_ws(d);
     if (d->p < d->end && *d->p == ']') {
         d->p++;
+        lua_createtable(L, 0, 0);
         fl_json_push_array_mt(L);
         lua_setmetatable(L, -2);
         return;
     }
-    for (lua_Integer i = 1;; i++) {
+    if (!lua_checkstack(L, DECODE_BATCH + 8))
+        decode_error(d, "nested too deep for the Lua stack");
+    int base = lua_gettop(L), n = 0, have = 0;
+    lua_Integer next = 1;
+    for (;;) {
         decode_value(d);
-        lua_rawseti(L, -2, i);
+        if (have) {
+            lua_rawseti(L, base + 1, next++);
+        } else if (++n == DECODE_BATCH) {
+            flush_batch(L, base, n, 0, 0, &next);
+            have = 1;
+        }
         skip_ws(d);
         if (d->p < d->end && *d->p == ',') {
             d->p++;
@@ -604,6 +645,8 @@ static void decode_array(decoder *d)
         }
         if (d->p < d->end && *d->p == ']') {
             d->p++;
+            if (!have)
+                flush_batch(L, base, n, 0, 0, &next);
             return;
         }
         decode_error(d, "expected ',' or ']' in array");
@@ -614,12 +657,16 @@ static void decode_object(decoder *d)
 {
     lua_State *L = d->L;
     d->p++;
-    lua_newtable(L);
     skip_ws(d);
     if (d->p < d->end && *d->p == '}') {
         d->p++;
+        lua_createtable(L, 0, 0);
         return;
     }
+    if (!lua_checkstack(L, 2 * DECODE_BATCH + 8))
+        decode_error(d, "nested too deep for the Lua stack");
+    int base = lua_gettop(L), n = 0, have = 0;
+    lua_Integer unused = 0;
     for (;;) {
         skip_ws(d);
         if (d->p >= d->end || *d->p != '"')
@@ -630,7 +677,12 @@ static void decode_object(decoder *d)
             decode_error(d, "expected ':' after object key");
         d->p++;
         decode_value(d);
-        lua_rawset(L, -3);
+        if (have) {
+            lua_rawset(L, base + 1);
+        } else if (++n == DECODE_BATCH) {
+            flush_batch(L, base, n, 1, 0, &unused);
+            have = 1;
+        }
         skip_ws(d);
         if (d->p < d->end && *d->p == ',') {
             d->p++;
@@ -638,6 +690,8 @@ static void decode_object(decoder *d)
         }
         if (d->p < d->end && *d->p == '}') {
             d->p++;
+            if (!have)
+                flush_batch(L, base, n, 1, 0, &unused);
             return;
         }
         decode_error(d, "expected ',' or '}' in object");
