@@ -53,6 +53,8 @@ void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_tim
     if (rid && n < sizeof inv->request_id) {
         memcpy(inv->request_id, rid, n);
         inv->request_id[n] = '\0';
+    } else if (req->kind == FL_REQ_INIT || req->kind == FL_REQ_REBUILD) {
+        strcpy(inv->request_id, "-"); /* the platform's /init carries none, a SIGHUP swap has none */
     } else {
         new_request_id(inv->request_id, sizeof inv->request_id);
     }

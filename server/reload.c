@@ -79,7 +79,9 @@ void fl_reload_poll(fl_reload *r)
     if (!r)
         return;
     char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
-    pthread_mutex_lock(&r->lock);
+    /* another thread draining the queue right now will see the same events */
+    if (pthread_mutex_trylock(&r->lock) != 0)
+        return;
     int changed = 0;
     for (;;) {
         ssize_t n = read(r->ifd, buf, sizeof buf);
