@@ -39,13 +39,13 @@ test-plain:
 	@tools/deps test
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
-	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	tools/ctest-run $(BUILD) $(JOBS)
 
 test-asan:
 	@tools/deps test
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFNLUA_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
-	cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS)
+	tools/ctest-run $(ASAN_BUILD) $(JOBS)
 
 fuzz-build:
 	@tools/deps test

@@ -6,17 +6,31 @@
 #include <stdlib.h>
 #include <string.h>
 
-void fl_buf_init(fl_buf *b) { b->data = NULL; b->len = b->cap = 0; }
+void fl_buf_init(fl_buf *b)
+{
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
 
-void fl_buf_free(fl_buf *b) { free(b->data); fl_buf_init(b); }
+void fl_buf_free(fl_buf *b)
+{
+    free(b->data);
+    fl_buf_init(b);
+}
 
-void fl_buf_reset(fl_buf *b) { b->len = 0; }
+void fl_buf_reset(fl_buf *b)
+{
+    b->len = 0;
+}
 
 void fl_buf_shrink(fl_buf *b, size_t keep)
 {
     if (b->cap > keep && b->len <= keep) {
         char *p = realloc(b->data, keep ? keep : 1);
-        if (p) { b->data = p; b->cap = keep ? keep : 1; }
+        if (p) {
+            b->data = p;
+            b->cap = keep ? keep : 1;
+        }
     }
 }
 
@@ -46,7 +60,10 @@ void fl_buf_add(fl_buf *b, const void *p, size_t n)
     b->len += n;
 }
 
-void fl_buf_adds(fl_buf *b, const char *s) { fl_buf_add(b, s, strlen(s)); }
+void fl_buf_adds(fl_buf *b, const char *s)
+{
+    fl_buf_add(b, s, strlen(s));
+}
 
 void fl_buf_addc(fl_buf *b, char c)
 {
@@ -79,4 +96,15 @@ const char *fl_buf_cstr(fl_buf *b)
     fl_buf_reserve(b, 0);
     b->data[b->len] = '\0';
     return b->data;
+}
+
+int fl_hexdigit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }

@@ -19,13 +19,16 @@ typedef struct fl_buf {
 
 void fl_buf_init(fl_buf *b);
 void fl_buf_free(fl_buf *b);
-void fl_buf_reset(fl_buf *b);             /* len = 0, keeps capacity */
+void fl_buf_reset(fl_buf *b);               /* len = 0, keeps capacity */
 void fl_buf_shrink(fl_buf *b, size_t keep); /* release memory above keep bytes */
 void fl_buf_reserve(fl_buf *b, size_t extra);
 void fl_buf_add(fl_buf *b, const void *p, size_t n);
 void fl_buf_adds(fl_buf *b, const char *s);
 void fl_buf_addc(fl_buf *b, char c);
 void fl_buf_printf(fl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-const char *fl_buf_cstr(fl_buf *b);       /* NUL-terminated view, not counted in len */
+const char *fl_buf_cstr(fl_buf *b); /* NUL-terminated view, not counted in len */
+
+/* Value of a hexadecimal digit, -1 for any other character. */
+int fl_hexdigit(int c);
 
 #endif

@@ -15,10 +15,10 @@
 #include "buf.h"
 
 typedef struct fl_error {
-    int status;        /* LUA_OK, LUA_ERRRUN, LUA_ERRMEM, LUA_ERRERR, ... */
-    fl_buf message;    /* always contains file:line when one is known */
-    char where[256];   /* "index.lua:12", or "" */
-    fl_buf traceback;  /* one frame per line */
+    int status;       /* LUA_OK, LUA_ERRRUN, LUA_ERRMEM, LUA_ERRERR, ... */
+    fl_buf message;   /* always contains file:line when one is known */
+    char where[256];  /* "index.lua:12", or "" */
+    fl_buf traceback; /* one frame per line */
 } fl_error;
 
 void fl_error_init(fl_error *e);

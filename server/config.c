@@ -56,8 +56,23 @@ typedef struct option_def {
 } option_def;
 
 enum {
-    O_DIR, O_HANDLER, O_INITIALIZER, O_SHUTDOWN, O_MODE, O_HOST, O_PORT, O_WORKERS, O_TIMEOUT,
-    O_MEMORY, O_MAX_BODY, O_IDLE_TIMEOUT, O_MAX_CONNECTIONS, O_RELOAD, O_LOG_FORMAT, O_LOG_LEVEL, O_COUNT
+    O_DIR,
+    O_HANDLER,
+    O_INITIALIZER,
+    O_SHUTDOWN,
+    O_MODE,
+    O_HOST,
+    O_PORT,
+    O_WORKERS,
+    O_TIMEOUT,
+    O_MEMORY,
+    O_MAX_BODY,
+    O_IDLE_TIMEOUT,
+    O_MAX_CONNECTIONS,
+    O_RELOAD,
+    O_LOG_FORMAT,
+    O_LOG_LEVEL,
+    O_COUNT
 };
 
 static const option_def options[O_COUNT] = {
@@ -79,10 +94,10 @@ static const option_def options[O_COUNT] = {
     [O_LOG_LEVEL] = {"--log-level", "FNLUA_LOG_LEVEL", OPT_STR},
 };
 
-#define FAIL(...)                                  \
-    do {                                           \
-        snprintf(err, errlen, __VA_ARGS__);        \
-        return FL_CONFIG_ERROR;                    \
+#define FAIL(...)                                                                                                      \
+    do {                                                                                                               \
+        snprintf(err, errlen, __VA_ARGS__);                                                                            \
+        return FL_CONFIG_ERROR;                                                                                        \
     } while (0)
 
 /* Strict decimal integer in [lo, hi]. */
@@ -108,7 +123,8 @@ int fl_funcref_parse(fl_funcref *f, const char *spec, char *err, size_t errlen)
         return 0;
     }
     if (strstr(spec, "..") || strchr(spec, '/') || strchr(spec, '\\')) {
-        snprintf(err, errlen, "'%s' must not contain '..' or a path separator: dots in the module name are folders", spec);
+        snprintf(err, errlen, "'%s' must not contain '..' or a path separator: dots in the module name are folders",
+                 spec);
         return 0;
     }
     if ((size_t)(dot - spec) >= FL_NAME_MAX || len - (size_t)(dot - spec) >= FL_NAME_MAX) {
@@ -117,7 +133,8 @@ int fl_funcref_parse(fl_funcref *f, const char *spec, char *err, size_t errlen)
     }
     for (const char *p = spec; p < dot; p++)
         if (!(isalnum((unsigned char)*p) || *p == '_' || *p == '-' || *p == '.')) {
-            snprintf(err, errlen, "module name in '%s' has the character '%c'; use letters, digits, '_', '-' and '.'", spec, *p);
+            snprintf(err, errlen, "module name in '%s' has the character '%c'; use letters, digits, '_', '-' and '.'",
+                     spec, *p);
             return 0;
         }
     for (const char *p = dot + 1; *p; p++)
@@ -256,8 +273,8 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
             c->headers[c->n_headers++] = h;
             continue;
         }
-        if (c->command == FL_CMD_INVOKE && ((nlen == 8 && strncmp(a, "--method", 8) == 0) ||
-                                            (nlen == 6 && strncmp(a, "--path", 6) == 0))) {
+        if (c->command == FL_CMD_INVOKE &&
+            ((nlen == 8 && strncmp(a, "--method", 8) == 0) || (nlen == 6 && strncmp(a, "--path", 6) == 0))) {
             const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
             if (!v || !*v)
                 FAIL("fnlua: %.*s needs a value", (int)nlen, a);
@@ -308,7 +325,8 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
     }
     struct stat st;
     if (stat(dir, &st) != 0)
-        FAIL("fnlua: code directory '%s' (%s): %s", dir, src[O_DIR] ? src[O_DIR] : "current directory", strerror(errno));
+        FAIL("fnlua: code directory '%s' (%s): %s", dir, src[O_DIR] ? src[O_DIR] : "current directory",
+             strerror(errno));
     if (!S_ISDIR(st.st_mode))
         FAIL("fnlua: code directory '%s' (%s) is not a directory", dir, src[O_DIR] ? src[O_DIR] : "current directory");
     if (access(dir, R_OK | X_OK) != 0)
@@ -322,8 +340,7 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
     if (val[O_INITIALIZER] && *val[O_INITIALIZER] &&
         !fl_funcref_parse(&c->initializer, val[O_INITIALIZER], ferr, sizeof ferr))
         FAIL("fnlua: initializer (%s): %s", src[O_INITIALIZER], ferr);
-    if (val[O_SHUTDOWN] && *val[O_SHUTDOWN] &&
-        !fl_funcref_parse(&c->shutdown, val[O_SHUTDOWN], ferr, sizeof ferr))
+    if (val[O_SHUTDOWN] && *val[O_SHUTDOWN] && !fl_funcref_parse(&c->shutdown, val[O_SHUTDOWN], ferr, sizeof ferr))
         FAIL("fnlua: shutdown hook (%s): %s", src[O_SHUTDOWN], ferr);
 
     c->mode = FL_MODE_EVENT;
@@ -389,8 +406,7 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
     c->max_connections = 1000;
     if (val[O_MAX_CONNECTIONS]) {
         if (!parse_int(val[O_MAX_CONNECTIONS], 1, 100000, &v))
-            FAIL("fnlua: %s '%s' is not a connection count (1-100000)", src[O_MAX_CONNECTIONS],
-                 val[O_MAX_CONNECTIONS]);
+            FAIL("fnlua: %s '%s' is not a connection count (1-100000)", src[O_MAX_CONNECTIONS], val[O_MAX_CONNECTIONS]);
         c->max_connections = (int)v;
     }
 
@@ -398,7 +414,8 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
         const char *r = val[O_RELOAD];
         if (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0 || strcasecmp(r, "on") == 0)
             c->reload = 1;
-        else if (!(strcmp(r, "0") == 0 || !*r || strcasecmp(r, "false") == 0 || strcasecmp(r, "no") == 0 || strcasecmp(r, "off") == 0))
+        else if (!(strcmp(r, "0") == 0 || !*r || strcasecmp(r, "false") == 0 || strcasecmp(r, "no") == 0 ||
+                   strcasecmp(r, "off") == 0))
             FAIL("fnlua: %s '%s' is not 1 or 0", src[O_RELOAD], r);
     }
 

@@ -27,8 +27,8 @@ typedef struct fl_funcref {
 
 typedef struct fl_config {
     fl_command command;
-    char dir[4096];       /* absolute code directory */
-    char libdir[4096];    /* fnlua's own Lua library (lua/), found beside the binary */
+    char dir[4096];    /* absolute code directory */
+    char libdir[4096]; /* fnlua's own Lua library (lua/), found beside the binary */
     fl_funcref handler;
     fl_funcref initializer;
     fl_funcref shutdown;
@@ -36,11 +36,11 @@ typedef struct fl_config {
     char host[256];
     int port;
     int workers;
-    int timeout_s;        /* when X-CFF-Timeout is absent */
-    int memory_mb;        /* when X-CFF-Memory is absent */
+    int timeout_s; /* when X-CFF-Timeout is absent */
+    int memory_mb; /* when X-CFF-Memory is absent */
     size_t max_body;
-    int idle_timeout_s;   /* idle or stalled connections are closed after this */
-    int max_connections;  /* past this, new connections get 503 */
+    int idle_timeout_s;  /* idle or stalled connections are closed after this */
+    int max_connections; /* past this, new connections get 503 */
     int reload;
     int log_json;
     fl_log_level log_level;

@@ -32,8 +32,8 @@ static void new_request_id(char *out, size_t n)
     }
     r[6] = (unsigned char)((r[6] & 0x0F) | 0x40); /* version 4 */
     r[8] = (unsigned char)((r[8] & 0x3F) | 0x80); /* variant */
-    snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
+    snprintf(out, n, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3],
+             r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
 static int header_int(const fl_request *req, const char *name, const char *env, int dflt)
@@ -331,12 +331,12 @@ static void log_call(lua_State *L, fl_invocation *inv, fl_log_level lv, int firs
     fl_log_write(lv, inv->req ? inv->request_id : NULL, src, msg ? msg : "", msg ? len : 0);
 }
 
-#define LOGGER_METHOD(fname, level)                                         \
-    static int fname(lua_State *L)                                          \
-    {                                                                       \
-        fl_invocation **lg = luaL_checkudata(L, 1, "fnlua.logger");         \
-        log_call(L, *lg, level, 2);                                         \
-        return 0;                                                           \
+#define LOGGER_METHOD(fname, level)                                                                                    \
+    static int fname(lua_State *L)                                                                                     \
+    {                                                                                                                  \
+        fl_invocation **lg = luaL_checkudata(L, 1, "fnlua.logger");                                                    \
+        log_call(L, *lg, level, 2);                                                                                    \
+        return 0;                                                                                                      \
     }
 LOGGER_METHOD(logger_debug, FL_LOG_DEBUG)
 LOGGER_METHOD(logger_info, FL_LOG_INFO)

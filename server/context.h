@@ -20,13 +20,13 @@
 #include "request.h"
 
 typedef struct fl_invocation {
-    const fl_request *req;   /* NULL between invocations */
-    uint64_t serial;         /* changes with every invocation */
+    const fl_request *req; /* NULL between invocations */
+    uint64_t serial;       /* changes with every invocation */
     char request_id[128];
     int timeout_s;
     int memory_mb;
-    double deadline;         /* monotonic: arrival + timeout */
-    const char *code_dir;    /* stripped from log source paths */
+    double deadline;      /* monotonic: arrival + timeout */
+    const char *code_dir; /* stripped from log source paths */
 } fl_invocation;
 
 /* Once per state: metatables for context and logger, and the logging print.

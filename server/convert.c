@@ -178,8 +178,10 @@ static void add_header_value(lua_State *L, fl_envelope *env, const char *name, s
         v = luaL_tolstring(L, vidx, &vl);
         break;
     default:
-        luaL_error(L, "cannot encode header '%s': value of type %s (use a string, number, boolean "
-                      "or an array of them)", name, luaL_typename(L, vidx));
+        luaL_error(L,
+                   "cannot encode header '%s': value of type %s (use a string, number, boolean "
+                   "or an array of them)",
+                   name, luaL_typename(L, vidx));
         return;
     }
     if (memchr(v, '\0', vl) || memchr(v, '\n', vl) || memchr(v, '\r', vl))
@@ -322,7 +324,7 @@ void fl_convert_envelope_to_json(const fl_envelope *env, fl_buf *out)
 {
     fl_buf_reserve(out, env->body.len + env->headers.len + 96);
     fl_buf_adds(out, env->is_base64 ? "{\"isBase64Encoded\":true,\"statusCode\":"
-                                     : "{\"isBase64Encoded\":false,\"statusCode\":");
+                                    : "{\"isBase64Encoded\":false,\"statusCode\":");
     fl_json_integer(out, env->status);
     fl_buf_adds(out, ",\"headers\":{");
     size_t off = 0;

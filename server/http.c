@@ -20,8 +20,8 @@
 #include "log.h"
 #include "pool.h"
 
-#define MAX_HEADERS 256   /* headers passed on; the rest of a flood is dropped */
-#define INLINE_HEADERS 20 /* keeps the request struct under 1 KiB: glibc serves it from its per-thread cache */
+#define MAX_HEADERS    256 /* headers passed on; the rest of a flood is dropped */
+#define INLINE_HEADERS 20  /* keeps the request struct under 1 KiB: glibc serves it from its per-thread cache */
 /* Past --max-connections (default 1000; FunctionGraph gives an instance
  * 2048 file descriptors) a new connection is answered 503 and closed;
  * libmicrohttpd itself refuses (closes at once) past this many more. */
@@ -48,24 +48,24 @@ typedef struct http_req {
     struct MHD_Connection *conn;
     route route;
     req_state state;
-    int reject;              /* status of an answer decided before the body was read */
+    int reject; /* status of an answer decided before the body was read */
     const char *reject_type;
     const char *reject_msg;
     const char *allow;
-    int close;               /* ask the client to close the connection */
+    int close; /* ask the client to close the connection */
     fl_buf body;
-    fl_header *headers;      /* inline_headers, or a heap array for many */
+    fl_header *headers; /* inline_headers, or a heap array for many */
     size_t n_headers, cap_headers;
     fl_header *query;
     size_t n_query, cap_query;
-    char *query_text;        /* decoded copies of the query arguments */
+    char *query_text;                         /* decoded copies of the query arguments */
     fl_header inline_headers[INLINE_HEADERS]; /* last: not zeroed at allocation */
 } http_req;
 
 /* ---------------------------------------------------------------- answers */
 
-static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const fl_buf *headers,
-                                   const char *body, size_t len, int json, const char *allow, int close)
+static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const fl_buf *headers, const char *body,
+                                   size_t len, int json, const char *allow, int close)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)(body ? body : ""), MHD_RESPMEM_PERSISTENT);
     if (!r)
@@ -104,8 +104,7 @@ static enum MHD_Result send_error(http_req *r)
     fl_response_reset(&r->job.resp);
     fl_convert_message_to_json(r->reject_type, r->reject_msg, &r->job.resp.body);
     FL_DEBUG("%d %s: %s", r->reject, r->reject_type, r->reject_msg);
-    return send_buffer(r->conn, r->reject, NULL, r->job.resp.body.data, r->job.resp.body.len, 1, r->allow,
-                       r->close);
+    return send_buffer(r->conn, r->reject, NULL, r->job.resp.body.data, r->job.resp.body.len, 1, r->allow, r->close);
 }
 
 static void reject(http_req *r, int status, const char *type, const char *msg, const char *allow)
@@ -305,7 +304,8 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
     if (r->route == ROUTE_HEALTHZ) {
         if (fl_runtime_healthy(h->rt))
             return send_static(r->conn, 200, "{\"status\":\"ok\"}");
-        return send_static(r->conn, 503, "{\"status\":\"unhealthy\",\"reason\":\"init failed; see the /invoke error\"}");
+        return send_static(r->conn, 503,
+                           "{\"status\":\"unhealthy\",\"reason\":\"init failed; see the /invoke error\"}");
     }
     if (r->route == ROUTE_SHUTDOWN) {
         if (h->on_shutdown)
@@ -459,8 +459,8 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
     h->rt = rt;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG |
-                     MHD_USE_TURBO;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
     struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
     if (inet_pton(AF_INET, cfg->host, &in4->sin_addr) == 1) {
@@ -475,19 +475,15 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
         free(h);
         return NULL;
     }
-    h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
-                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-                                 MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-                                 MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-                                 MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->workers,
-                                 MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8u << 20), /* Lua runs here too */
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_HARD_MARGIN),
-                                 MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024,
-                                 MHD_OPTION_END);
+    h->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->workers, MHD_OPTION_THREAD_STACK_SIZE,
+        (size_t)(8u << 20), /* Lua runs here too */
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)(cfg->max_connections + CONN_HARD_MARGIN), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!h->daemon) {
         snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
                  errno ? strerror(errno) : "libmicrohttpd refused to start");
@@ -506,9 +502,15 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
     return h;
 }
 
-int fl_http_port(const fl_http *h) { return h->port; }
+int fl_http_port(const fl_http *h)
+{
+    return h->port;
+}
 
-void fl_http_on_shutdown(fl_http *h, fl_http_shutdown_fn fn) { h->on_shutdown = fn; }
+void fl_http_on_shutdown(fl_http *h, fl_http_shutdown_fn fn)
+{
+    h->on_shutdown = fn;
+}
 
 void fl_http_quiesce(fl_http *h)
 {

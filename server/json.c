@@ -106,13 +106,27 @@ void fl_json_quote(fl_buf *b, const char *str, size_t n)
         }
         fl_buf_add(b, s + run, i - run);
         switch (c) {
-        case '"': fl_buf_add(b, "\\\"", 2); break;
-        case '\\': fl_buf_add(b, "\\\\", 2); break;
-        case '\n': fl_buf_add(b, "\\n", 2); break;
-        case '\r': fl_buf_add(b, "\\r", 2); break;
-        case '\t': fl_buf_add(b, "\\t", 2); break;
-        case '\b': fl_buf_add(b, "\\b", 2); break;
-        case '\f': fl_buf_add(b, "\\f", 2); break;
+        case '"':
+            fl_buf_add(b, "\\\"", 2);
+            break;
+        case '\\':
+            fl_buf_add(b, "\\\\", 2);
+            break;
+        case '\n':
+            fl_buf_add(b, "\\n", 2);
+            break;
+        case '\r':
+            fl_buf_add(b, "\\r", 2);
+            break;
+        case '\t':
+            fl_buf_add(b, "\\t", 2);
+            break;
+        case '\b':
+            fl_buf_add(b, "\\b", 2);
+            break;
+        case '\f':
+            fl_buf_add(b, "\\f", 2);
+            break;
         default:
             if (c < 0x20) {
                 char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
@@ -384,24 +398,13 @@ static void skip_ws(decoder *d)
         d->p++;
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static long read_hex4(decoder *d)
 {
     if (d->end - d->p < 4)
         decode_error(d, "truncated \\u escape");
     long v = 0;
     for (int i = 0; i < 4; i++) {
-        int h = hexval((unsigned char)d->p[i]);
+        int h = fl_hexdigit((unsigned char)d->p[i]);
         if (h < 0)
             decode_error(d, "bad hex digit in \\u escape");
         v = v * 16 + h;
@@ -477,14 +480,30 @@ static void decode_string(decoder *d)
             break;
         char e = *d->p++;
         switch (e) {
-        case '"': luaL_addchar(&sb, '"'); break;
-        case '\\': luaL_addchar(&sb, '\\'); break;
-        case '/': luaL_addchar(&sb, '/'); break;
-        case 'b': luaL_addchar(&sb, '\b'); break;
-        case 'f': luaL_addchar(&sb, '\f'); break;
-        case 'n': luaL_addchar(&sb, '\n'); break;
-        case 'r': luaL_addchar(&sb, '\r'); break;
-        case 't': luaL_addchar(&sb, '\t'); break;
+        case '"':
+            luaL_addchar(&sb, '"');
+            break;
+        case '\\':
+            luaL_addchar(&sb, '\\');
+            break;
+        case '/':
+            luaL_addchar(&sb, '/');
+            break;
+        case 'b':
+            luaL_addchar(&sb, '\b');
+            break;
+        case 'f':
+            luaL_addchar(&sb, '\f');
+            break;
+        case 'n':
+            luaL_addchar(&sb, '\n');
+            break;
+        case 'r':
+            luaL_addchar(&sb, '\r');
+            break;
+        case 't':
+            luaL_addchar(&sb, '\t');
+            break;
         case 'u': {
             unsigned long cp = (unsigned long)read_hex4(d);
             if (cp >= 0xD800 && cp <= 0xDBFF) {

@@ -31,7 +31,7 @@
 #include "buf.h"
 
 #define FL_JSON_MAX_DEPTH 200
-#define FL_STR_DEPTH "200"
+#define FL_STR_DEPTH      "200"
 
 /* Stack: [] -> [value].  Raises "invalid JSON at line L, column C: why". */
 void fl_json_decode(lua_State *L, const char *s, size_t len);

@@ -70,7 +70,10 @@ static int json_array(lua_State *L)
 static int luaopen_fnlua_json(lua_State *L)
 {
     static const luaL_Reg f[] = {
-        {"encode", json_encode}, {"decode", json_decode}, {"array", json_array}, {NULL, NULL},
+        {"encode", json_encode},
+        {"decode", json_decode},
+        {"array", json_array},
+        {NULL, NULL},
     };
     luaL_newlib(L, f);
     lua_pushlightuserdata(L, NULL);

@@ -32,7 +32,10 @@ void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 
 static atomic_int cancel_all;
 
-void fl_limits_cancel_all(void) { atomic_store(&cancel_all, 1); }
+void fl_limits_cancel_all(void)
+{
+    atomic_store(&cancel_all, 1);
+}
 
 static void deadline_hook(lua_State *L, lua_Debug *ar)
 {

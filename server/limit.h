@@ -32,10 +32,10 @@ typedef struct fl_limits {
     int exceeded;    /* an allocation was refused since fl_limits_begin */
     double deadline; /* monotonic seconds; 0 = none */
     int timed_out;
-    int cancelled;   /* stopped by fl_limits_cancel_all */
-    double slice_end;         /* monotonic seconds; 0 = run to completion */
-    lua_State *slice_thread;  /* only this coroutine is paused at the slice's end */
-    int paused;               /* the hook yielded slice_thread */
+    int cancelled;           /* stopped by fl_limits_cancel_all */
+    double slice_end;        /* monotonic seconds; 0 = run to completion */
+    lua_State *slice_thread; /* only this coroutine is paused at the slice's end */
+    int paused;              /* the hook yielded slice_thread */
 } fl_limits;
 
 void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize);

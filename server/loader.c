@@ -177,8 +177,9 @@ static void require_module(lua_State *L, const char *module)
                 if (*p == '.')
                     *p = '/';
             lua_rawgetp(L, LUA_REGISTRYINDEX, &dir_key);
-            luaL_error(L, "handler module '%s' not found: no file %s.lua (or %s/init.lua) in the code "
-                          "directory %s or its lua_modules",
+            luaL_error(L,
+                       "handler module '%s' not found: no file %s.lua (or %s/init.lua) in the code "
+                       "directory %s or its lua_modules",
                        module, rel, rel, lua_tostring(L, -1));
         }
         lua_pop(L, 2);

@@ -26,14 +26,23 @@ void fl_log_setup(fl_log_level min, int json, int fd)
     log_fd = fd;
 }
 
-int fl_log_enabled(fl_log_level lv) { return lv >= log_min && lv < FL_LOG_OFF; }
+int fl_log_enabled(fl_log_level lv)
+{
+    return lv >= log_min && lv < FL_LOG_OFF;
+}
 
-const char *fl_log_level_name(fl_log_level lv) { return level_names[lv <= FL_LOG_OFF ? lv : FL_LOG_OFF]; }
+const char *fl_log_level_name(fl_log_level lv)
+{
+    return level_names[lv <= FL_LOG_OFF ? lv : FL_LOG_OFF];
+}
 
 int fl_log_parse_level(const char *s, fl_log_level *out)
 {
-    static const struct { const char *name; fl_log_level lv; } names[] = {
-        {"debug", FL_LOG_DEBUG}, {"info", FL_LOG_INFO}, {"warn", FL_LOG_WARN},
+    static const struct {
+        const char *name;
+        fl_log_level lv;
+    } names[] = {
+        {"debug", FL_LOG_DEBUG},  {"info", FL_LOG_INFO},   {"warn", FL_LOG_WARN},
         {"warning", FL_LOG_WARN}, {"error", FL_LOG_ERROR}, {"off", FL_LOG_OFF},
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -79,8 +88,7 @@ static size_t chunk_len(const char *msg, size_t len, size_t max)
     return n;
 }
 
-static void format_line(fl_buf *b, fl_log_level lv, const char *rid, const char *src,
-                        const char *msg, size_t len)
+static void format_line(fl_buf *b, fl_log_level lv, const char *rid, const char *src, const char *msg, size_t len)
 {
     char ts[32];
     format_time(ts);

@@ -32,16 +32,16 @@ void fl_logf(fl_log_level lv, const char *request_id, const char *source, const 
     __attribute__((format(printf, 4, 5)));
 
 #define FL_STR2(x) #x
-#define FL_STR(x) FL_STR2(x)
-#define FL_HERE "fnlua/" __FILE_NAME__ ":" FL_STR(__LINE__)
-#define FL_LOG(lv, ...)                                   \
-    do {                                                  \
-        if (fl_log_enabled(lv))                           \
-            fl_logf((lv), NULL, FL_HERE, __VA_ARGS__);    \
+#define FL_STR(x)  FL_STR2(x)
+#define FL_HERE    "fnlua/" __FILE_NAME__ ":" FL_STR(__LINE__)
+#define FL_LOG(lv, ...)                                                                                                \
+    do {                                                                                                               \
+        if (fl_log_enabled(lv))                                                                                        \
+            fl_logf((lv), NULL, FL_HERE, __VA_ARGS__);                                                                 \
     } while (0)
 #define FL_DEBUG(...) FL_LOG(FL_LOG_DEBUG, __VA_ARGS__)
-#define FL_INFO(...) FL_LOG(FL_LOG_INFO, __VA_ARGS__)
-#define FL_WARN(...) FL_LOG(FL_LOG_WARN, __VA_ARGS__)
+#define FL_INFO(...)  FL_LOG(FL_LOG_INFO, __VA_ARGS__)
+#define FL_WARN(...)  FL_LOG(FL_LOG_WARN, __VA_ARGS__)
 #define FL_ERROR(...) FL_LOG(FL_LOG_ERROR, __VA_ARGS__)
 
 #endif

@@ -21,9 +21,15 @@
 /* Running invocations get this long to finish once SIGTERM arrives. */
 #define FL_SHUTDOWN_GRACE 10.0
 
-static void request_shutdown(void) { kill(getpid(), SIGTERM); }
+static void request_shutdown(void)
+{
+    kill(getpid(), SIGTERM);
+}
 
-static void ignore_signal(int sig) { (void)sig; }
+static void ignore_signal(int sig)
+{
+    (void)sig;
+}
 
 static int serve(const fl_config *cfg)
 {
@@ -54,9 +60,10 @@ static int serve(const fl_config *cfg)
         return 1;
     }
     fl_http_on_shutdown(http, request_shutdown);
-    fl_log_always(FL_LOG_INFO, FL_HERE, "listening on %s:%d (mode %s, handler %s.%s, dir %s, %d workers, started in %.1f ms)", cfg->host,
-            fl_http_port(http), cfg->mode == FL_MODE_HTTP ? "http" : "event", cfg->handler.module,
-            cfg->handler.func, cfg->dir, cfg->workers, (fl_now() - t0) * 1000.0);
+    fl_log_always(FL_LOG_INFO, FL_HERE,
+                  "listening on %s:%d (mode %s, handler %s.%s, dir %s, %d workers, started in %.1f ms)", cfg->host,
+                  fl_http_port(http), cfg->mode == FL_MODE_HTTP ? "http" : "event", cfg->handler.module,
+                  cfg->handler.func, cfg->dir, cfg->workers, (fl_now() - t0) * 1000.0);
 
     for (;;) {
         int sig = 0;

@@ -23,8 +23,8 @@ struct fl_job {
     fl_job_fn done;    /* the response is filled; called once, from the thread that finished it */
     fl_job_fn suspend; /* called before the job is handed to another thread (HTTP: suspend the connection) */
     void *ud;
-    int worker;        /* the Lua state it runs on (set by the runtime) */
-    int resume;        /* continue an invocation paused at the end of its slice */
+    int worker; /* the Lua state it runs on (set by the runtime) */
+    int resume; /* continue an invocation paused at the end of its slice */
     fl_job *next;
 };
 

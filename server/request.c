@@ -56,23 +56,13 @@ double fl_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int hexdigit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 size_t fl_url_decode(char *s, size_t n, int plus)
 {
     size_t o = 0;
     for (size_t i = 0; i < n; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < n && (hi = hexdigit(s[i + 1])) >= 0 && (lo = hexdigit(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < n && (hi = fl_hexdigit((unsigned char)s[i + 1])) >= 0 &&
+            (lo = fl_hexdigit((unsigned char)s[i + 2])) >= 0) {
             s[o++] = (char)(hi * 16 + lo);
             i += 2;
         } else if (plus && s[i] == '+') {

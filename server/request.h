@@ -34,13 +34,13 @@ typedef struct fl_request {
     const char *path;       /* as received: still percent-encoded */
     const fl_header *query; /* decoded query arguments, in order */
     size_t n_query;
-    int envelope;           /* HTTP function, but answer the envelope JSON (fnlua invoke) */
+    int envelope;   /* HTTP function, but answer the envelope JSON (fnlua invoke) */
     double arrival; /* monotonic seconds, see fl_now() */
 } fl_request;
 
 typedef struct fl_response {
     int status;
-    fl_buf headers;         /* "Name\0Value\0" pairs */
+    fl_buf headers; /* "Name\0Value\0" pairs */
     fl_buf body;
     const char *error_type; /* set when body is an error object */
 } fl_response;

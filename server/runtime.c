@@ -24,27 +24,27 @@ struct fl_runtime {
 
     pthread_mutex_t lock;
     /* scheduling (under lock) */
-    int *idle;             /* stack of idle worker indexes */
+    int *idle; /* stack of idle worker indexes */
     int n_idle;
     fl_job *wait_head, *wait_tail; /* requests waiting for an idle worker */
-    fl_job **control;      /* per worker: load/rebuild jobs to run before anything else */
+    fl_job **control;              /* per worker: load/rebuild jobs to run before anything else */
     int stopping;
 
     /* the init record (under lock) */
-    int init_failed;       /* every /invoke answers init_error */
+    int init_failed; /* every /invoke answers init_error */
     unsigned init_failed_gen;
     fl_response init_error;
-    int init_answered;     /* an /init has completed: init_result is its answer */
+    int init_answered; /* an /init has completed: init_result is its answer */
     fl_response init_result;
-    int init_pending;      /* per-worker load jobs of the /init in progress */
+    int init_pending; /* per-worker load jobs of the /init in progress */
     fl_job *init_waiters;
-    fl_job *init_jobs;     /* one per worker */
+    fl_job *init_jobs; /* one per worker */
 
-    atomic_uint code_gen;  /* bumped by --reload's watcher and by SIGHUP */
+    atomic_uint code_gen; /* bumped by --reload's watcher and by SIGHUP */
     fl_reload *reload;
-    int swap_pending;      /* rebuild jobs of a SIGHUP still running */
+    int swap_pending; /* rebuild jobs of a SIGHUP still running */
     int swap_ok;
-    fl_job *swap_jobs;     /* one per worker */
+    fl_job *swap_jobs; /* one per worker */
 };
 
 static void copy_response(fl_response *dst, const fl_response *src)
@@ -267,8 +267,8 @@ static void swap_part_done(fl_job *part)
         if (ok == rt->n)
             FL_INFO("SIGHUP: every worker (%d) now runs the current code", rt->n);
         else
-            FL_ERROR("SIGHUP: the current code does not load; %d of %d worker(s) keep the previous code",
-                     rt->n - ok, rt->n);
+            FL_ERROR("SIGHUP: the current code does not load; %d of %d worker(s) keep the previous code", rt->n - ok,
+                     rt->n);
     }
 }
 
@@ -403,7 +403,10 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job)
     }
 }
 
-int fl_runtime_healthy(fl_runtime *rt) { return !init_failed(rt); }
+int fl_runtime_healthy(fl_runtime *rt)
+{
+    return !init_failed(rt);
+}
 
 /* ---------------------------------------------------------------- life cycle */
 

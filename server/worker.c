@@ -91,7 +91,10 @@ void fl_worker_free(fl_worker *w)
     fl_buf_free(&w->scratch);
 }
 
-int fl_worker_ready(const fl_worker *w) { return w->st && w->st->ready; }
+int fl_worker_ready(const fl_worker *w)
+{
+    return w->st && w->st->ready;
+}
 
 int fl_worker_reset(fl_worker *w)
 {
@@ -108,12 +111,18 @@ int fl_worker_reset(fl_worker *w)
 static const char *phase_error_type(fl_phase p)
 {
     switch (p) {
-    case FL_PHASE_LOAD: return "HandlerLoadError";
-    case FL_PHASE_INIT: return "InitializerError";
-    case FL_PHASE_DECODE: return "InvalidEvent";
-    case FL_PHASE_ENCODE: return "ResultError";
-    case FL_PHASE_SHUTDOWN: return "ShutdownError";
-    default: return "HandlerError";
+    case FL_PHASE_LOAD:
+        return "HandlerLoadError";
+    case FL_PHASE_INIT:
+        return "InitializerError";
+    case FL_PHASE_DECODE:
+        return "InvalidEvent";
+    case FL_PHASE_ENCODE:
+        return "ResultError";
+    case FL_PHASE_SHUTDOWN:
+        return "ShutdownError";
+    default:
+        return "HandlerError";
     }
 }
 
@@ -138,10 +147,11 @@ static void fail(fl_worker *w, const fl_limits *lim, fl_response *resp)
         status = 500;
     } else if (w->err.status == LUA_ERRMEM || lim->exceeded) {
         type = "MemoryLimitError";
-        fl_error_set(&w->err, "runtime memory limit exceeded: the Lua heap reached %.1f MB of its %.1f MB "
-                              "budget (instance memory %d MB over %d workers)%s%s",
-                     lim->peak / MiB, w->budget / MiB, w->inv.memory_mb, w->n_workers,
-                     w->err.where[0] ? ", at " : "", w->err.where);
+        fl_error_set(&w->err,
+                     "runtime memory limit exceeded: the Lua heap reached %.1f MB of its %.1f MB "
+                     "budget (instance memory %d MB over %d workers)%s%s",
+                     lim->peak / MiB, w->budget / MiB, w->inv.memory_mb, w->n_workers, w->err.where[0] ? ", at " : "",
+                     w->err.where);
         status = 500;
     }
     if (w->phase == FL_PHASE_DECODE || w->phase == FL_PHASE_ENCODE)
@@ -226,8 +236,7 @@ static int load_into(fl_worker *w, fl_state *st, const fl_request *req, fl_respo
         lua_gc(st->L, LUA_GCCOLLECT);
     } else {
         st->ready = 1;
-        FL_DEBUG("worker %d: loaded %s.%s from %s", w->id, w->cfg->handler.module, w->cfg->handler.func,
-                 w->cfg->dir);
+        FL_DEBUG("worker %d: loaded %s.%s from %s", w->id, w->cfg->handler.module, w->cfg->handler.func, w->cfg->dir);
     }
     w->phase = FL_PHASE_NONE;
     fl_context_end(&w->inv);
@@ -346,8 +355,9 @@ static void finish(fl_worker *w, int rc)
         if (resp->body.len > FL_RESULT_MAX) {
             size_t n = resp->body.len;
             fl_error_reset(&w->err);
-            fl_error_set(&w->err, "the result is %zu bytes, over the platform's limit of %d bytes; "
-                                  "return less data or store it elsewhere (e.g. OBS) and return a link",
+            fl_error_set(&w->err,
+                         "the result is %zu bytes, over the platform's limit of %d bytes; "
+                         "return less data or store it elsewhere (e.g. OBS) and return a link",
                          n, FL_RESULT_MAX);
             w->phase = FL_PHASE_ENCODE;
             fail(w, &st->limits, resp);

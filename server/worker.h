@@ -22,18 +22,25 @@
 #include "loader.h"
 #include "request.h"
 
-typedef enum { FL_PHASE_NONE, FL_PHASE_LOAD, FL_PHASE_INIT, FL_PHASE_DECODE, FL_PHASE_HANDLER,
-               FL_PHASE_ENCODE, FL_PHASE_SHUTDOWN } fl_phase;
+typedef enum {
+    FL_PHASE_NONE,
+    FL_PHASE_LOAD,
+    FL_PHASE_INIT,
+    FL_PHASE_DECODE,
+    FL_PHASE_HANDLER,
+    FL_PHASE_ENCODE,
+    FL_PHASE_SHUTDOWN
+} fl_phase;
 
 /* One Lua state with what was loaded into it.  Two may exist at once while
  * a SIGHUP rebuild prepares the replacement. */
 typedef struct fl_state {
     fl_limits limits; /* first: the allocator's ud and the deadline hook find it */
     lua_State *L;
-    lua_State *co;    /* the coroutine invocations run in (anchored by co_ref) */
+    lua_State *co; /* the coroutine invocations run in (anchored by co_ref) */
     int co_ref;
     fl_loaded loaded;
-    int ready;        /* handler loaded and initializer run in this state */
+    int ready; /* handler loaded and initializer run in this state */
 } fl_state;
 
 typedef enum { FL_RUN_DONE, FL_RUN_PAUSED } fl_run;
@@ -42,7 +49,7 @@ typedef struct fl_worker {
     int id;
     int n_workers;
     const fl_config *cfg;
-    size_t budget;    /* Lua heap bytes the state may hold during a call */
+    size_t budget; /* Lua heap bytes the state may hold during a call */
     fl_state *st;
     unsigned generation; /* code generation the state was loaded from (--reload) */
     fl_invocation inv;

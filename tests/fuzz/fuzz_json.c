@@ -68,8 +68,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         len = out[round].len;
         /* object key order may differ between two tables, so compare lengths */
         if (round == 2 && out[1].len != out[2].len) {
-            fprintf(stderr, "round trip not stable:\n%.*s\n%.*s\n", (int)out[1].len, out[1].data,
-                    (int)out[2].len, out[2].data);
+            fprintf(stderr, "round trip not stable:\n%.*s\n%.*s\n", (int)out[1].len, out[1].data, (int)out[2].len,
+                    out[2].data);
             abort();
         }
     }
