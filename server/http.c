@@ -39,6 +39,7 @@ struct fl_http {
     atomic_int in_flight;
     atomic_int connections;
     fl_http_shutdown_fn on_shutdown;
+    int quiesced_fd;         /* the listen socket after quiescing: closed after MHD stops */
 };
 
 /* One HTTP request, from its first byte to the completion callback. */
@@ -448,7 +449,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- life cycle */
 
-fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t errlen)
+fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err,
+                       size_t errlen)
 {
     fl_http *h = calloc(1, sizeof *h);
     if (!h) {
@@ -457,6 +459,8 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t e
     }
     h->cfg = cfg;
     h->rt = rt;
+    h->on_shutdown = on_shutdown; /* before any thread can read it */
+    h->quiesced_fd = -1;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     unsigned flags =
@@ -507,17 +511,11 @@ int fl_http_port(const fl_http *h)
     return h->port;
 }
 
-void fl_http_on_shutdown(fl_http *h, fl_http_shutdown_fn fn)
-{
-    h->on_shutdown = fn;
-}
-
 void fl_http_quiesce(fl_http *h)
 {
     atomic_store(&h->stopping, 1);
-    int fd = (int)MHD_quiesce_daemon(h->daemon);
-    if (fd >= 0)
-        close(fd);
+    /* libmicrohttpd's threads may still use the socket: close it after they stop */
+    h->quiesced_fd = (int)MHD_quiesce_daemon(h->daemon);
 }
 
 void fl_http_stop(fl_http *h, double grace_s)
@@ -528,5 +526,7 @@ void fl_http_stop(fl_http *h, double grace_s)
     while (atomic_load(&h->in_flight) > 0 && fl_now() < until)
         usleep(5000);
     MHD_stop_daemon(h->daemon);
+    if (h->quiesced_fd >= 0)
+        close(h->quiesced_fd);
     free(h);
 }

@@ -20,15 +20,15 @@
 
 typedef struct fl_http fl_http;
 
-fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, char *err, size_t errlen);
+/* GET /shutdown calls on_shutdown (the main loop then stops the instance). */
+typedef void (*fl_http_shutdown_fn)(void);
+fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err,
+                       size_t errlen);
 int fl_http_port(const fl_http *h);
 /* New requests get 503 and no new connections are accepted. */
 void fl_http_quiesce(fl_http *h);
 /* Waits (bounded) for answered requests to be sent, then stops. */
 void fl_http_stop(fl_http *h, double grace_s);
 
-/* Set by GET /shutdown: the main loop polls it (see main.c). */
-typedef void (*fl_http_shutdown_fn)(void);
-void fl_http_on_shutdown(fl_http *h, fl_http_shutdown_fn fn);
 
 #endif

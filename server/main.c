@@ -53,13 +53,12 @@ static int serve(const fl_config *cfg)
         return 1;
     }
     char err[512];
-    fl_http *http = fl_http_start(cfg, rt, err, sizeof err);
+    fl_http *http = fl_http_start(cfg, rt, request_shutdown, err, sizeof err);
     if (!http) {
         fprintf(stderr, "fnlua: %s\n", err);
         fl_runtime_destroy(rt);
         return 1;
     }
-    fl_http_on_shutdown(http, request_shutdown);
     fl_log_always(FL_LOG_INFO, FL_HERE,
                   "listening on %s:%d (mode %s, handler %s.%s, dir %s, %d workers, started in %.1f ms)", cfg->host,
                   fl_http_port(http), cfg->mode == FL_MODE_HTTP ? "http" : "event", cfg->handler.module,

@@ -464,8 +464,7 @@ static int drained(fl_runtime *rt)
 int fl_runtime_stop(fl_runtime *rt, double grace_s)
 {
     int ok = 1;
-    fl_reload_stop(rt->reload);
-    rt->reload = NULL;
+    /* the watcher stays until fl_runtime_destroy: HTTP threads still poll it */
     if (rt->pool) {
         pthread_mutex_lock(&rt->lock);
         rt->stopping = 1;
