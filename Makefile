@@ -6,6 +6,7 @@
 #   make test-plain  only the plain build's tests
 #   make test-asan   only the AddressSanitizer + UBSan build's tests
 #   make test-fuzz   only the short fuzz runs (clang)
+#   make test-tsan   the suite under ThreadSanitizer (not part of `make test`: slow)
 #   make test-image  only the image tests (root: builds and runs the OCI image)
 #   make image       build the OCI image of HANDLER (default handlers/hello) into image/out
 #   make bench       benchmarks against the peers, report in bench/results/<date>/
@@ -14,6 +15,7 @@
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 300
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
@@ -21,7 +23,7 @@ PORT       ?= 8000
 HANDLER    ?= handlers/hello
 CMAKE_GEN  := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build run test test-plain test-asan test-fuzz test-image fuzz fuzz-build image bench clean
+.PHONY: all build run test test-plain test-asan test-tsan test-fuzz test-image fuzz fuzz-build image bench clean
 
 all: build
 
@@ -46,6 +48,12 @@ test-asan:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFNLUA_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
 	tools/ctest-run $(ASAN_BUILD) $(JOBS)
+
+test-tsan:
+	@tools/deps test
+	@cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DFNLUA_TSAN=ON >/dev/null
+	@cmake --build $(TSAN_BUILD) -j$(JOBS)
+	TSAN_OPTIONS=halt_on_error=1 tools/ctest-run $(TSAN_BUILD) $(JOBS)
 
 fuzz-build:
 	@tools/deps test
@@ -75,4 +83,4 @@ bench:
 	bench/run
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)

@@ -608,17 +608,15 @@ static void decode_value(decoder *d);
  * Larger arrays and objects continue key by key after the first batch. */
 #define DECODE_BATCH 32
 
-/* Stack: [table?, values...] -> [table]: moves the n values (or n key/value
- * pairs) above base into a table, creating it if `have` is 0. */
-static void flush_batch(lua_State *L, int base, int n, int pairs, int have, lua_Integer *next)
+/* Stack: [values...] -> [table]: moves the n values (or n key/value pairs)
+ * above base into a table created for exactly them. */
+static void flush_batch(lua_State *L, int base, int n, int pairs, lua_Integer *next)
 {
-    if (!have) {
-        if (pairs)
-            lua_createtable(L, 0, n);
-        else
-            lua_createtable(L, n, 0);
-        lua_insert(L, base + 1);
-    }
+    if (pairs)
+        lua_createtable(L, 0, n);
+    else
+        lua_createtable(L, n, 0);
+    lua_insert(L, base + 1);
     int t = base + 1, first = base + 2;
     for (int i = 0; i < n; i++) {
         if (pairs) {
@@ -654,7 +652,7 @@ static void decode_array(decoder *d)
         if (have) {
             lua_rawseti(L, base + 1, next++);
         } else if (++n == DECODE_BATCH) {
-            flush_batch(L, base, n, 0, 0, &next);
+            flush_batch(L, base, n, 0, &next);
             have = 1;
         }
         skip_ws(d);
@@ -665,7 +663,7 @@ static void decode_array(decoder *d)
         if (d->p < d->end && *d->p == ']') {
             d->p++;
             if (!have)
-                flush_batch(L, base, n, 0, 0, &next);
+                flush_batch(L, base, n, 0, &next);
             return;
         }
         decode_error(d, "expected ',' or ']' in array");
@@ -699,7 +697,7 @@ static void decode_object(decoder *d)
         if (have) {
             lua_rawset(L, base + 1);
         } else if (++n == DECODE_BATCH) {
-            flush_batch(L, base, n, 1, 0, &unused);
+            flush_batch(L, base, n, 1, &unused);
             have = 1;
         }
         skip_ws(d);
@@ -710,7 +708,7 @@ static void decode_object(decoder *d)
         if (d->p < d->end && *d->p == '}') {
             d->p++;
             if (!have)
-                flush_batch(L, base, n, 1, 0, &unused);
+                flush_batch(L, base, n, 1, &unused);
             return;
         }
         decode_error(d, "expected ',' or '}' in object");

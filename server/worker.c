@@ -412,10 +412,6 @@ fl_run fl_worker_continue(fl_worker *w, double slice_s)
     return run_slice(w, 0, slice_s);
 }
 
-void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp)
-{
-    fl_worker_start(w, req, resp, 0);
-}
 
 /* ---------------------------------------------------------------- shutdown */
 

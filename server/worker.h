@@ -75,8 +75,6 @@ int fl_worker_load(fl_worker *w, const fl_request *req, fl_response *resp);
  * resp when it is done.  req and resp must live until then. */
 fl_run fl_worker_start(fl_worker *w, const fl_request *req, fl_response *resp, double slice_s);
 fl_run fl_worker_continue(fl_worker *w, double slice_s);
-/* fl_worker_start without a slice: runs to the end. */
-void fl_worker_invoke(fl_worker *w, const fl_request *req, fl_response *resp);
 /* Builds a fresh state and loads the current code into it.  On success it
  * replaces the running state (0); otherwise the running state stays and
  * resp holds the load error (-1). */
