@@ -514,8 +514,12 @@ int fl_http_port(const fl_http *h)
 void fl_http_quiesce(fl_http *h)
 {
     atomic_store(&h->stopping, 1);
-    /* libmicrohttpd's threads may still use the socket: close it after they stop */
+    /* libmicrohttpd's threads may still use the socket, so it is closed only
+     * after they stop; shutting it down now makes new connections refused
+     * at once instead of waiting in the backlog for an accept that never comes */
     h->quiesced_fd = (int)MHD_quiesce_daemon(h->daemon);
+    if (h->quiesced_fd >= 0)
+        shutdown(h->quiesced_fd, SHUT_RDWR);
 }
 
 void fl_http_stop(fl_http *h, double grace_s)

@@ -439,3 +439,50 @@ def header(headers, name):
         if k.lower() == name.lower():
             return v
     return None
+
+
+# ---------------------------------------------------------------- raw-socket helpers (shared by the suites)
+
+def connect(port, timeout=10.0):
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.settimeout(timeout)
+    return s
+
+
+def read_response(sock, method="POST"):
+    resp = http.client.HTTPResponse(sock, method=method)
+    resp.begin()
+    body = resp.read()
+    merged = {}
+    for name, value in resp.getheaders():
+        name = name.lower()
+        merged[name] = f"{merged[name]}, {value}" if name in merged else value
+    return Response(resp.status, merged, body)
+
+
+class _Pipelined:
+    """One buffered reader shared by several HTTPResponse objects: answers to
+    pipelined requests may arrive in one packet, and a reader per response
+    would swallow the next answer into its buffer."""
+
+    class _File:
+        def __init__(self, f):
+            self.f = f
+
+        def __getattr__(self, name):
+            return getattr(self.f, name)
+
+        def close(self):  # HTTPResponse closes its file when done; keep it for the next answer
+            pass
+
+    def __init__(self, sock):
+        self.file = self._File(sock.makefile("rb"))
+
+    def makefile(self, *args, **kwargs):
+        return self.file
+
+
+def read_responses(sock, methods):
+    """The answers to pipelined requests, in order."""
+    shared = _Pipelined(sock)
+    return [read_response(shared, method=m) for m in methods]

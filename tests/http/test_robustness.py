@@ -17,18 +17,12 @@ import struct
 import threading
 import time
 
-from harness import FnluaCase, Response, Server, fixture_line
+from harness import FnluaCase, Response, Server, connect, fixture_line, read_response
 
 RECV_TIMEOUT = 10.0
 
 
 # ---------------------------------------------------------------- raw-socket helpers
-
-def connect(port, timeout=RECV_TIMEOUT):
-    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
-    s.settimeout(timeout)
-    return s
-
 
 def reset_close(sock):
     """Close with an RST instead of a FIN (SO_LINGER 0): the abrupt end of a crashed client."""
@@ -58,18 +52,6 @@ def read_until_close(sock, limit=1 << 20, timeout=RECV_TIMEOUT):
             break
         data += chunk
     return data
-
-
-def read_response(sock, method="POST"):
-    """Parse one HTTP response from a raw socket with http.client; returns a harness Response."""
-    resp = http.client.HTTPResponse(sock, method=method)
-    resp.begin()
-    body = resp.read()
-    merged = {}
-    for name, value in resp.getheaders():
-        name = name.lower()
-        merged[name] = f"{merged[name]}, {value}" if name in merged else value
-    return Response(resp.status, merged, body)
 
 
 def status_of(raw):
