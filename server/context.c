@@ -36,14 +36,12 @@ static void new_request_id(char *out, size_t n)
              r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
-static int header_int(const fl_request *req, const char *name, const char *env, int dflt)
+/* A positive integer header, else dflt (the configuration, which already
+ * folds in RUNTIME_TIMEOUT / RUNTIME_MEMORY). */
+static int header_int(const fl_request *req, const char *name, int dflt)
 {
     const char *v = fl_request_header(req, name, NULL);
-    if (!v || atoi(v) <= 0)
-        v = getenv(env);
-    if (v && atoi(v) > 0)
-        return atoi(v);
-    return dflt;
+    return v && atoi(v) > 0 ? atoi(v) : dflt;
 }
 
 void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_timeout_s, int default_memory_mb)
@@ -58,9 +56,8 @@ void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_tim
     } else {
         new_request_id(inv->request_id, sizeof inv->request_id);
     }
-    /* the configured defaults already fold in RUNTIME_TIMEOUT / RUNTIME_MEMORY */
-    inv->timeout_s = header_int(req, "X-CFF-Timeout", "", default_timeout_s);
-    inv->memory_mb = header_int(req, "X-CFF-Memory", "", default_memory_mb);
+    inv->timeout_s = header_int(req, "X-CFF-Timeout", default_timeout_s);
+    inv->memory_mb = header_int(req, "X-CFF-Memory", default_memory_mb);
     inv->deadline = req->arrival + inv->timeout_s;
     inv->req = req;
     inv->serial++;

@@ -463,7 +463,6 @@ static int drained(fl_runtime *rt)
 
 int fl_runtime_stop(fl_runtime *rt, double grace_s)
 {
-    int ok = 1;
     /* the watcher stays until fl_runtime_destroy: HTTP threads still poll it */
     if (rt->pool) {
         pthread_mutex_lock(&rt->lock);
@@ -492,7 +491,7 @@ int fl_runtime_stop(fl_runtime *rt, double grace_s)
     for (int i = 0; i < rt->n; i++)
         if (rt->workers[i].st)
             fl_worker_shutdown(&rt->workers[i]);
-    return ok;
+    return 0;
 }
 
 void fl_runtime_destroy(fl_runtime *rt)

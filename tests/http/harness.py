@@ -125,6 +125,16 @@ class Response:
         return f"<Response {self.status} {self.headers} {text!r}>"
 
 
+def to_response(resp, body):
+    """A harness Response from an http.client response: lower-case header
+    names, repeated headers joined with ", "."""
+    merged = {}
+    for name, value in resp.getheaders():
+        name = name.lower()
+        merged[name] = f"{merged[name]}, {value}" if name in merged else value
+    return Response(resp.status, merged, body)
+
+
 def request(port, method, path, body=None, headers=None, host="127.0.0.1"):
     """One request on a new connection. `body` may be bytes, str, or a JSON-able value."""
     if body is not None and not isinstance(body, (bytes, str)):
@@ -138,12 +148,7 @@ def request(port, method, path, body=None, headers=None, host="127.0.0.1"):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the server may answer (413) and close before reading a large body: read that answer
         resp = conn.getresponse()
-        data = resp.read()
-        merged = {}
-        for name, value in resp.getheaders():
-            name = name.lower()
-            merged[name] = f"{merged[name]}, {value}" if name in merged else value
-        return Response(resp.status, merged, data)
+        return to_response(resp, resp.read())
     finally:
         conn.close()
 
@@ -452,12 +457,7 @@ def connect(port, timeout=10.0):
 def read_response(sock, method="POST"):
     resp = http.client.HTTPResponse(sock, method=method)
     resp.begin()
-    body = resp.read()
-    merged = {}
-    for name, value in resp.getheaders():
-        name = name.lower()
-        merged[name] = f"{merged[name]}, {value}" if name in merged else value
-    return Response(resp.status, merged, body)
+    return to_response(resp, resp.read())
 
 
 class _Pipelined:
