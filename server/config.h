@@ -36,6 +36,7 @@ typedef struct fl_config {
     char host[256];
     int port;
     int workers;
+    int concurrency; /* most invocations in flight at once (0: the default) */
     int timeout_s; /* when X-CFF-Timeout is absent */
     int memory_mb; /* when X-CFF-Memory is absent */
     size_t max_body;

@@ -250,8 +250,9 @@ static int getInstanceID(lua_State *L)
 static int getLogger(lua_State *L)
 {
     fl_invocation *inv = check_ctx(L);
-    fl_invocation **lg = lua_newuserdatauv(L, sizeof *lg, 0);
-    *lg = inv;
+    ctx_ud *lg = lua_newuserdatauv(L, sizeof *lg, 0);
+    lg->inv = inv;
+    lg->serial = inv->serial; /* a logger kept past its invocation logs without a request id */
     lua_rawgetp(L, LUA_REGISTRYINDEX, &logger_mt_key);
     lua_setmetatable(L, -2);
     return 1;
@@ -306,7 +307,7 @@ void fl_context_source(lua_State *L, int level, const char *code_dir, char *out,
 
 /* Formats the call's arguments from index first: a format string and its
  * arguments (string.format, the first upvalue), or a single value. */
-static void log_call(lua_State *L, fl_invocation *inv, fl_log_level lv, int first)
+static void log_call(lua_State *L, fl_invocation *inv, int live, fl_log_level lv, int first)
 {
     if (!fl_log_enabled(lv))
         return;
@@ -325,14 +326,14 @@ static void log_call(lua_State *L, fl_invocation *inv, fl_log_level lv, int firs
     const char *msg = lua_tolstring(L, -1, &len);
     char src[256];
     fl_context_source(L, 1, inv->code_dir, src, sizeof src);
-    fl_log_write(lv, inv->req ? inv->request_id : NULL, src, msg ? msg : "", msg ? len : 0);
+    fl_log_write(lv, live && inv->req ? inv->request_id : NULL, src, msg ? msg : "", msg ? len : 0);
 }
 
 #define LOGGER_METHOD(fname, level)                                                                                    \
     static int fname(lua_State *L)                                                                                     \
     {                                                                                                                  \
-        fl_invocation **lg = luaL_checkudata(L, 1, "fnlua.logger");                                                    \
-        log_call(L, *lg, level, 2);                                                                                    \
+        ctx_ud *lg = luaL_checkudata(L, 1, "fnlua.logger");                                                            \
+        log_call(L, lg->inv, lg->inv->serial == lg->serial, level, 2);                                                 \
         return 0;                                                                                                      \
     }
 LOGGER_METHOD(logger_debug, FL_LOG_DEBUG)
@@ -343,7 +344,8 @@ LOGGER_METHOD(logger_error, FL_LOG_ERROR)
 /* print(...): tab-separated like the standard print, logged at INFO. */
 static int logging_print(lua_State *L)
 {
-    fl_invocation *inv = lua_touserdata(L, lua_upvalueindex(1));
+    fl_invocation *const *current = lua_touserdata(L, lua_upvalueindex(1));
+    fl_invocation *inv = *current;
     int n = lua_gettop(L);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -362,7 +364,7 @@ static int logging_print(lua_State *L)
     return 0;
 }
 
-void fl_context_openstate(lua_State *L, fl_invocation *inv)
+void fl_context_openstate(lua_State *L, fl_invocation *const *current)
 {
     /* logger metatable; methods get string.format as upvalue */
     static const luaL_Reg logger_methods[] = {
@@ -410,7 +412,7 @@ void fl_context_openstate(lua_State *L, fl_invocation *inv)
     lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &context_mt_key);
 
-    lua_pushlightuserdata(L, inv);
+    lua_pushlightuserdata(L, (void *)current);
     lua_pushcclosure(L, logging_print, 1);
     lua_setglobal(L, "print");
 }

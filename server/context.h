@@ -30,8 +30,9 @@ typedef struct fl_invocation {
 } fl_invocation;
 
 /* Once per state: metatables for context and logger, and the logging print.
- * inv must outlive the state. */
-void fl_context_openstate(lua_State *L, fl_invocation *inv);
+ * *current is the context of what runs in the state now (print logs under
+ * its request id); the slot must outlive the state. */
+void fl_context_openstate(lua_State *L, fl_invocation *const *current);
 /* Stack: [] -> [context] */
 void fl_context_push(lua_State *L, fl_invocation *inv);
 /* Fills inv from req and the configuration defaults (request id, timeout, memory). */

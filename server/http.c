@@ -18,7 +18,7 @@
 
 #include "convert.h"
 #include "log.h"
-#include "pool.h"
+#include "runtime.h"
 
 #define MAX_HEADERS    256 /* headers passed on; the rest of a flood is dropped */
 #define INLINE_HEADERS 20  /* keeps the request struct under 1 KiB: glibc serves it from its per-thread cache */

@@ -1,7 +1,6 @@
 /* limit.c - memory budget and deadline for one Lua state (see limit.h). */
 #include "limit.h"
 
-#include <stdatomic.h>
 #include <stdlib.h>
 
 #include <lauxlib.h>
@@ -30,24 +29,48 @@ void *fl_limits_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     return p;
 }
 
-static atomic_int cancel_all;
+static void deadline_hook(lua_State *L, lua_Debug *ar);
 
-void fl_limits_cancel_all(void)
+static fl_limits *limits_of(lua_State *L)
 {
-    atomic_store(&cancel_all, 1);
+    void *ud;
+    lua_getallocf(L, &ud);
+    return ud;
+}
+
+void fl_limits_expire(lua_State *L)
+{
+    fl_limits *lim = limits_of(L);
+    lim->timed_out = 1;
+    /* fire again at the very next instruction: a pcall in the handler that
+     * catches this error cannot go on running */
+    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "invocation timed out");
+    abort(); /* not reached */
+}
+
+static void cancel_now(lua_State *L, fl_limits *lim)
+{
+    lim->cancelled = 1;
+    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "invocation cancelled: the instance is shutting down");
+}
+
+void fl_limits_check(lua_State *L)
+{
+    fl_limits *lim = limits_of(L);
+    if (lim->cancel && atomic_load_explicit(lim->cancel, memory_order_relaxed))
+        cancel_now(L, lim);
+    if (lim->deadline && fl_now() >= lim->deadline)
+        fl_limits_expire(L);
 }
 
 static void deadline_hook(lua_State *L, lua_Debug *ar)
 {
     (void)ar;
-    void *ud;
-    lua_getallocf(L, &ud);
-    fl_limits *lim = ud;
-    if (atomic_load_explicit(&cancel_all, memory_order_relaxed)) {
-        lim->cancelled = 1;
-        lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "invocation cancelled: the instance is shutting down");
-    }
+    fl_limits *lim = limits_of(L);
+    if (lim->cancel && atomic_load_explicit(lim->cancel, memory_order_relaxed))
+        cancel_now(L, lim);
     if (!lim->deadline && !lim->slice_end)
         return;
     double now = fl_now();
@@ -57,13 +80,8 @@ static void deadline_hook(lua_State *L, lua_Debug *ar)
         lua_yield(L, 0); /* from a hook: returns, and Lua yields after it */
         return;
     }
-    if (!lim->deadline || now < lim->deadline)
-        return;
-    lim->timed_out = 1;
-    /* fire again at the very next instruction: a pcall in the handler that
-     * catches this error cannot go on running */
-    lua_sethook(L, deadline_hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "invocation timed out");
+    if (lim->deadline && now >= lim->deadline)
+        fl_limits_expire(L);
 }
 
 void fl_limits_begin(lua_State *L, fl_limits *lim, size_t budget, double deadline)
@@ -81,17 +99,39 @@ void fl_limits_begin(lua_State *L, fl_limits *lim, size_t budget, double deadlin
         lua_sethook(L, deadline_hook, LUA_MASKCOUNT, FL_HOOK_COUNT);
 }
 
-void fl_limits_slice(fl_limits *lim, lua_State *co, double slice_end)
-{
-    lim->slice_end = slice_end;
-    lim->slice_thread = co;
-    lim->paused = 0;
-}
-
 void fl_limits_end(lua_State *L, fl_limits *lim)
 {
     lua_sethook(L, NULL, 0, 0);
     lim->budget = 0;
     lim->deadline = 0;
     lim->slice_end = 0;
+}
+
+void fl_limits_arm(lua_State *co)
+{
+    lua_sethook(co, deadline_hook, LUA_MASKCOUNT, FL_HOOK_COUNT);
+}
+
+void fl_limits_enter(fl_limits *lim, const fl_limits_run *run, size_t budget, lua_State *co, double slice_end)
+{
+    lim->budget = budget;
+    lim->exceeded = 0;
+    lim->peak = lim->used;
+    lim->deadline = run->deadline;
+    lim->timed_out = run->timed_out;
+    lim->cancelled = run->cancelled;
+    lim->slice_end = slice_end;
+    lim->slice_thread = co;
+    lim->paused = 0;
+}
+
+void fl_limits_leave(fl_limits *lim, fl_limits_run *run)
+{
+    run->timed_out = lim->timed_out;
+    run->cancelled = lim->cancelled;
+    run->exceeded |= lim->exceeded;
+    lim->budget = 0;
+    lim->deadline = 0;
+    lim->slice_end = 0;
+    lim->slice_thread = NULL;
 }

@@ -9,26 +9,51 @@
 
 #include "convert.h"
 #include "log.h"
+#include "loop.h"
 #include "reload.h"
 #include "worker.h"
 
 /* How long an invocation may run on the HTTP thread that received it before
- * it is paused and handed to a worker thread (see fl_runtime_submit). */
+ * it is paused and left to its state's loop thread (see fl_runtime_submit). */
 #define FL_INLINE_SLICE 0.002
+/* On a loop thread: one invocation's turn before the next one's, and the
+ * work done between two looks at the state's sockets and timers. */
+#define FL_LOOP_SLICE          0.010
+#define FL_LOOP_TURN           0.010
+#define FL_CONCURRENCY_DEFAULT 1000
+
+/* One Lua state and the scheduling around it.  Fields marked (lock) are
+ * under the runtime's lock; the worker belongs to whoever holds the state. */
+typedef struct vm {
+    fl_worker w; /* first: an invocation's worker leads to its vm */
+    struct fl_runtime *rt;
+    fl_loop *loop;
+    pthread_t thread;
+    int has_thread;
+    int held;                        /* (lock) a thread runs Lua in it now */
+    fl_inv *owner;                   /* (lock) paused at the end of its slice: runs next, alone */
+    fl_inv *ready_head, *ready_tail; /* (lock) invocations to continue */
+    fl_job *start_head, *start_tail; /* (lock) new invocations that must load first */
+    fl_job *control;                 /* (lock) /init and SIGHUP work for this state */
+    int draining;                    /* (lock) a rebuild waits for the state to empty: start nothing */
+    int inflight;                    /* (lock) invocations started in it and not finished */
+    unsigned gen;                    /* (lock) code generation its state was loaded from (--reload) */
+} vm;
 
 struct fl_runtime {
     const fl_config *cfg;
     int n;
-    fl_worker *workers;
-    fl_pool *pool; /* NULL when unthreaded */
+    vm *vms;
+    int threaded;
+    int concurrency;
+    atomic_int cancel; /* shutdown past its grace period: every invocation stops */
 
     pthread_mutex_t lock;
     /* scheduling (under lock) */
-    int *idle; /* stack of idle worker indexes */
-    int n_idle;
-    fl_job *wait_head, *wait_tail; /* requests waiting for an idle worker */
-    fl_job **control;              /* per worker: load/rebuild jobs to run before anything else */
+    fl_job *wait_head, *wait_tail; /* arrived, not started: over --concurrency or no free state */
+    int inflight;                  /* invocations started and not finished */
     int stopping;
+    int quit; /* loop threads end */
 
     /* the init record (under lock) */
     int init_failed; /* every /invoke answers init_error */
@@ -36,15 +61,15 @@ struct fl_runtime {
     fl_response init_error;
     int init_answered; /* an /init has completed: init_result is its answer */
     fl_response init_result;
-    int init_pending; /* per-worker load jobs of the /init in progress */
+    int init_pending; /* per-state load jobs of the /init in progress */
     fl_job *init_waiters;
-    fl_job *init_jobs; /* one per worker */
+    fl_job *init_jobs; /* one per state */
 
     atomic_uint code_gen; /* bumped by --reload's watcher and by SIGHUP */
     fl_reload *reload;
     int swap_pending; /* rebuild jobs of a SIGHUP still running */
     int swap_ok;
-    fl_job *swap_jobs; /* one per worker */
+    fl_job *swap_jobs; /* one per state */
 };
 
 static void copy_response(fl_response *dst, const fl_response *src)
@@ -66,7 +91,7 @@ static void answer_message(fl_response *resp, int status, const char *type, cons
 
 /* ---------------------------------------------------------------- init record */
 
-/* A load failed in some worker: the instance is broken until the code changes. */
+/* A load failed in some state: the instance is broken until the code changes. */
 static void record_init_failure(fl_runtime *rt, const fl_response *resp)
 {
     pthread_mutex_lock(&rt->lock);
@@ -96,104 +121,339 @@ static int init_failed(fl_runtime *rt)
     return f;
 }
 
-static void answer_init_failed(fl_runtime *rt, fl_response *resp)
+/* ---------------------------------------------------------------- queues (under lock) */
+
+static void job_push(fl_job **head, fl_job **tail, fl_job *j)
 {
-    pthread_mutex_lock(&rt->lock);
-    copy_response(resp, &rt->init_error);
-    pthread_mutex_unlock(&rt->lock);
+    j->next = NULL;
+    if (*tail)
+        (*tail)->next = j;
+    else
+        *head = j;
+    *tail = j;
 }
 
-/* ---------------------------------------------------------------- scheduling */
-
-/* Under lock: worker wi's next job (a control job first, then a waiting
- * request), or NULL after putting wi back on the idle stack. */
-static fl_job *next_job_locked(fl_runtime *rt, int wi)
+static fl_job *job_pop(fl_job **head, fl_job **tail)
 {
-    fl_job *j = rt->control[wi];
+    fl_job *j = *head;
     if (j) {
-        rt->control[wi] = j->next;
-    } else if ((j = rt->wait_head)) {
-        rt->wait_head = j->next;
-        if (!rt->wait_head)
-            rt->wait_tail = NULL;
-        j->resume = 0;
-    } else {
-        rt->idle[rt->n_idle++] = wi;
-        return NULL;
+        *head = j->next;
+        if (!*head)
+            *tail = NULL;
+        j->next = NULL;
     }
-    j->next = NULL;
-    j->worker = wi;
     return j;
 }
 
-/* Worker wi is done with its job: give it the next one, or let it rest. */
-static void release(fl_runtime *rt, int wi)
+static void ready_push(vm *v, fl_inv *inv)
 {
-    pthread_mutex_lock(&rt->lock);
-    fl_job *j = next_job_locked(rt, wi);
-    pthread_mutex_unlock(&rt->lock);
-    if (j)
-        fl_pool_submit(rt->pool, j);
+    inv->next = NULL;
+    if (v->ready_tail)
+        v->ready_tail->next = inv;
+    else
+        v->ready_head = inv;
+    v->ready_tail = inv;
 }
 
-/* Under lock: take wi off the idle stack if it is there. */
-static int take_if_idle_locked(fl_runtime *rt, int wi)
+static fl_inv *ready_pop(vm *v)
 {
-    for (int i = 0; i < rt->n_idle; i++)
-        if (rt->idle[i] == wi) {
-            rt->idle[i] = rt->idle[--rt->n_idle];
-            return 1;
-        }
+    fl_inv *inv = v->ready_head;
+    if (inv) {
+        v->ready_head = inv->next;
+        if (!v->ready_head)
+            v->ready_tail = NULL;
+        inv->next = NULL;
+    }
+    return inv;
+}
+
+/* Under lock.  --reload: a state built from older code is replaced before
+ * its next start, once nothing is in flight in it. */
+static int stale_locked(fl_runtime *rt, vm *v)
+{
+    return rt->reload && v->gen != atomic_load(&rt->code_gen);
+}
+
+static int stale(fl_runtime *rt, vm *v)
+{
+    pthread_mutex_lock(&rt->lock);
+    int s = stale_locked(rt, v);
+    pthread_mutex_unlock(&rt->lock);
+    return s;
+}
+
+/* Under lock, by whoever holds v: its state now comes from generation gen. */
+static void loaded_gen(fl_runtime *rt, vm *v, unsigned gen)
+{
+    pthread_mutex_lock(&rt->lock);
+    v->gen = gen;
+    pthread_mutex_unlock(&rt->lock);
+}
+
+/* Under lock: what may run on v now, in this order. */
+static int control_runnable_locked(vm *v)
+{
+    return v->control && (v->control->req.kind != FL_REQ_REBUILD || v->inflight == 0);
+}
+
+static int start_runnable_locked(fl_runtime *rt, vm *v)
+{
+    return v->start_head && (!stale_locked(rt, v) || v->inflight == 0);
+}
+
+static int fresh_runnable_locked(fl_runtime *rt, vm *v)
+{
+    return rt->wait_head && !v->draining && !rt->quit && rt->inflight < rt->concurrency;
+}
+
+/* Under lock: work that v's loop thread should do now. */
+static int has_work_locked(fl_runtime *rt, vm *v)
+{
+    return v->owner || control_runnable_locked(v) || v->ready_head || start_runnable_locked(rt, v) ||
+           fresh_runnable_locked(rt, v);
+}
+
+/* The holder of v lets go of it; its loop thread takes what is left. */
+static void release(fl_runtime *rt, vm *v)
+{
+    pthread_mutex_lock(&rt->lock);
+    v->held = 0;
+    int work = has_work_locked(rt, v) || rt->quit;
+    pthread_mutex_unlock(&rt->lock);
+    if (work && v->has_thread)
+        fl_loop_wake(v->loop);
+}
+
+/* A waiting invocation's calls and sleeps are over (loop thread; or the
+ * holder's, when a call could not even start). */
+static void on_ready(fl_waiter *wt)
+{
+    fl_inv *inv = wt->ud;
+    vm *v = (vm *)inv->w; /* the worker is the vm's first member */
+    fl_runtime *rt = v->rt;
+    pthread_mutex_lock(&rt->lock);
+    ready_push(v, inv);
+    pthread_mutex_unlock(&rt->lock);
+    /* the loop thread looks at its queue after every poll; a holder's
+     * release wakes it */
+}
+
+/* ---------------------------------------------------------------- running invocations (holding v) */
+
+/* An invocation ended: answer it, and make room for the next. */
+static void ended(fl_runtime *rt, vm *v, fl_inv *inv, int inline_answer)
+{
+    fl_job *job = inv->job;
+    fl_worker_inv_free(&v->w, inv);
+    pthread_mutex_lock(&rt->lock);
+    rt->inflight--;
+    v->inflight--;
+    pthread_mutex_unlock(&rt->lock);
+    if (!inline_answer)
+        job->done(job);
+}
+
+/* Where a run left the invocation.  Returns 1 when it ended. */
+static int after_run(fl_runtime *rt, vm *v, fl_inv *inv, fl_run r, int inline_answer)
+{
+    switch (r) {
+    case FL_RUN_DONE:
+        ended(rt, v, inv, inline_answer);
+        return 1;
+    case FL_RUN_PAUSED:
+        /* Only a wait lets another invocation of this state run: code
+         * between two waits is never interleaved with other invocations'
+         * (as in Node and OpenResty), the slice only frees the thread. */
+        pthread_mutex_lock(&rt->lock);
+        v->owner = inv;
+        pthread_mutex_unlock(&rt->lock);
+        return 0;
+    case FL_RUN_WAITING:
+        return 0;
+    }
     return 0;
 }
 
-/* Gives worker wi a control job (load for /init, rebuild for SIGHUP): now
- * when it is idle, else as soon as it finishes what it runs. */
-static void control(fl_runtime *rt, int wi, fl_job *job)
+/* Makes v's state fit to start job: rebuilt when --reload saw new code,
+ * loaded (lazy init).  0 when the invocation can start; otherwise job's
+ * response holds the answer (a failed init) and 1 is returned.  Runs the
+ * initializer: never on an HTTP thread. */
+static int prepare(fl_runtime *rt, vm *v, fl_job *job)
 {
-    job->worker = wi;
-    job->next = NULL;
+    fl_worker *w = &v->w;
+    if (stale(rt, v)) {
+        unsigned gen = atomic_load(&rt->code_gen);
+        if (fl_worker_reset(w) == 0)
+            loaded_gen(rt, v, gen);
+        else
+            FL_ERROR("state %d: out of memory for a fresh Lua state; keeping the previous code", w->id);
+    }
     pthread_mutex_lock(&rt->lock);
-    int now = take_if_idle_locked(rt, wi);
-    if (!now) {
-        fl_job **p = &rt->control[wi];
-        while (*p)
-            p = &(*p)->next;
-        *p = job;
-    }
+    int failed = init_failed_locked(rt);
+    if (failed)
+        copy_response(&job->resp, &rt->init_error);
     pthread_mutex_unlock(&rt->lock);
-    if (now)
-        fl_pool_submit(rt->pool, job);
-}
-
-/* --reload: a state built from older code is replaced by a fresh one. */
-static int stale(fl_runtime *rt, fl_worker *w)
-{
-    return rt->reload && w->generation != atomic_load(&rt->code_gen);
-}
-
-/* Runs a request on worker w, which the caller holds: lazy init first, then
- * the handler, for at most slice_s seconds (0: to the end). */
-static fl_run run_request(fl_runtime *rt, fl_worker *w, fl_job *job, double slice_s)
-{
-    if (stale(rt, w)) {
-        w->generation = atomic_load(&rt->code_gen);
-        fl_worker_reset(w);
-    }
-    if (init_failed(rt)) {
-        answer_init_failed(rt, &job->resp);
-        return FL_RUN_DONE;
-    }
+    if (failed)
+        return 1;
     if (!fl_worker_ready(w) && fl_worker_load(w, &job->req, &job->resp) != 0) {
         record_init_failure(rt, &job->resp); /* lazy init (an /invoke before any /init) failed */
-        return FL_RUN_DONE;
+        return 1;
     }
-    return fl_worker_start(w, &job->req, &job->resp, slice_s);
+    return 0;
+}
+
+/* Starts job as a new invocation in v (counted in flight already).  Returns
+ * 1 when it ended at once. */
+static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_answer)
+{
+    fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
+    if (!inv) {
+        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation; try again");
+        pthread_mutex_lock(&rt->lock);
+        rt->inflight--;
+        v->inflight--;
+        pthread_mutex_unlock(&rt->lock);
+        if (!inline_answer)
+            job->done(job);
+        return 1;
+    }
+    return after_run(rt, v, inv, fl_worker_start(&v->w, inv, slice_s), inline_answer);
+}
+
+/* A job whose state must be prepared first (loop thread). */
+static void start_prepared(fl_runtime *rt, vm *v, fl_job *job)
+{
+    if (prepare(rt, v, job)) {
+        pthread_mutex_lock(&rt->lock);
+        rt->inflight--;
+        v->inflight--;
+        pthread_mutex_unlock(&rt->lock);
+        job->done(job);
+        return;
+    }
+    start(rt, v, job, FL_LOOP_SLICE, 0);
+}
+
+/* ---------------------------------------------------------------- control jobs: /init, SIGHUP */
+
+static void run_control(fl_runtime *rt, vm *v, fl_job *job)
+{
+    fl_worker *w = &v->w;
+    if (job->req.kind == FL_REQ_REBUILD) {
+        unsigned gen = atomic_load(&rt->code_gen);
+        if (fl_worker_rebuild(w, &job->req, &job->resp) == 0)
+            loaded_gen(rt, v, gen);
+        else
+            FL_WARN("SIGHUP: state %d keeps its previous code (the load error is logged above)", w->id);
+    } else {
+        /* this state's part of /init: load once, unless already loaded */
+        fl_response_reset(&job->resp);
+        if (stale(rt, v) && w->inflight == 0) {
+            unsigned gen = atomic_load(&rt->code_gen);
+            if (fl_worker_reset(w) == 0)
+                loaded_gen(rt, v, gen);
+            else
+                FL_ERROR("state %d: out of memory for a fresh Lua state", w->id);
+        }
+        if (!fl_worker_ready(w) && !init_failed(rt))
+            fl_worker_load(w, &job->req, &job->resp);
+    }
+    job->done(job);
+}
+
+/* Gives v a control job; its loop thread runs it as soon as it may. */
+static void control(fl_runtime *rt, vm *v, fl_job *job)
+{
+    pthread_mutex_lock(&rt->lock);
+    fl_job **p = &v->control;
+    while (*p)
+        p = &(*p)->next;
+    job->next = NULL;
+    *p = job;
+    if (job->req.kind == FL_REQ_REBUILD)
+        v->draining = 1; /* start nothing new here until it is rebuilt */
+    int idle = !v->held;
+    pthread_mutex_unlock(&rt->lock);
+    if (idle)
+        fl_loop_wake(v->loop);
+}
+
+/* ---------------------------------------------------------------- a loop thread's turn */
+
+/* Under lock: the next thing v's holder should do.  At most one of the
+ * outputs is set. */
+static void next_work_locked(fl_runtime *rt, vm *v, fl_job **ctl, fl_inv **inv, fl_job **prep, fl_job **fresh)
+{
+    *ctl = NULL, *inv = NULL, *prep = NULL, *fresh = NULL;
+    if (v->owner) {
+        *inv = v->owner;
+        v->owner = NULL;
+    } else if (control_runnable_locked(v)) {
+        *ctl = v->control;
+        v->control = (*ctl)->next;
+        (*ctl)->next = NULL;
+        v->draining = 0;
+        for (fl_job *j = v->control; j; j = j->next)
+            if (j->req.kind == FL_REQ_REBUILD)
+                v->draining = 1;
+    } else if ((*inv = ready_pop(v))) {
+        return;
+    } else if (start_runnable_locked(rt, v)) {
+        *prep = job_pop(&v->start_head, &v->start_tail);
+        v->inflight++;
+    } else if (fresh_runnable_locked(rt, v)) {
+        *fresh = job_pop(&rt->wait_head, &rt->wait_tail);
+        rt->inflight++;
+        v->inflight++;
+    }
+}
+
+/* Holding v: runs what is ready for up to FL_LOOP_TURN seconds. */
+static void turn(fl_runtime *rt, vm *v)
+{
+    double until = fl_now() + FL_LOOP_TURN;
+    do {
+        fl_job *ctl, *prep, *fresh;
+        fl_inv *inv;
+        pthread_mutex_lock(&rt->lock);
+        next_work_locked(rt, v, &ctl, &inv, &prep, &fresh);
+        pthread_mutex_unlock(&rt->lock);
+        if (ctl)
+            run_control(rt, v, ctl);
+        else if (inv)
+            after_run(rt, v, inv, fl_worker_continue(&v->w, inv, FL_LOOP_SLICE), 0);
+        else if (prep || fresh)
+            start_prepared(rt, v, prep ? prep : fresh);
+        else
+            return;
+    } while (fl_now() < until);
+}
+
+static void *loop_main(void *arg)
+{
+    vm *v = arg;
+    fl_runtime *rt = v->rt;
+    for (;;) {
+        fl_loop_poll(v->loop, -1);
+        pthread_mutex_lock(&rt->lock);
+        if (rt->quit && !v->held && !has_work_locked(rt, v) && !fl_loop_busy(v->loop)) {
+            pthread_mutex_unlock(&rt->lock);
+            return NULL;
+        }
+        if (v->held || !has_work_locked(rt, v)) {
+            pthread_mutex_unlock(&rt->lock);
+            continue; /* the holder wakes this thread when it lets go */
+        }
+        v->held = 1;
+        pthread_mutex_unlock(&rt->lock);
+        turn(rt, v);
+        release(rt, v);
+    }
 }
 
 /* ---------------------------------------------------------------- /init */
 
-/* One worker's part of /init finished (worker thread). */
+/* One state's part of /init finished (its loop thread). */
 static void init_part_done(fl_job *part)
 {
     fl_runtime *rt = part->ud;
@@ -212,7 +472,7 @@ static void init_part_done(fl_job *part)
         }
         waiters = rt->init_waiters;
         rt->init_waiters = NULL;
-        FL_INFO("init %s in %d worker(s)", rt->init_failed ? "failed" : "done", rt->n);
+        FL_INFO("init %s in %d Lua state(s)", rt->init_failed ? "failed" : "done", rt->n);
     }
     pthread_mutex_unlock(&rt->lock);
     while (waiters) {
@@ -247,7 +507,7 @@ static int submit_init(fl_runtime *rt, fl_job *job)
         fl_response_reset(&part->resp);
         part->done = init_part_done;
         part->ud = rt;
-        control(rt, i, part);
+        control(rt, &rt->vms[i], part);
     }
     return 0;
 }
@@ -265,16 +525,16 @@ static void swap_part_done(fl_job *part)
     pthread_mutex_unlock(&rt->lock);
     if (last) {
         if (ok == rt->n)
-            FL_INFO("SIGHUP: every worker (%d) now runs the current code", rt->n);
+            FL_INFO("SIGHUP: every Lua state (%d) now runs the current code", rt->n);
         else
-            FL_ERROR("SIGHUP: the current code does not load; %d of %d worker(s) keep the previous code", rt->n - ok,
+            FL_ERROR("SIGHUP: the current code does not load; %d of %d Lua state(s) keep the previous code", rt->n - ok,
                      rt->n);
     }
 }
 
 void fl_runtime_swap(fl_runtime *rt)
 {
-    if (!rt->pool)
+    if (!rt->threaded)
         return;
     pthread_mutex_lock(&rt->lock);
     if (rt->swap_pending || rt->stopping) {
@@ -296,46 +556,33 @@ void fl_runtime_swap(fl_runtime *rt)
         part->req.arrival = fl_now();
         part->done = swap_part_done;
         part->ud = rt;
-        control(rt, i, part);
+        control(rt, &rt->vms[i], part);
     }
 }
 
-/* ---------------------------------------------------------------- running */
+/* ---------------------------------------------------------------- submitting */
 
-/* A pool thread runs a job on the worker it was given. */
-static void run_task(void *ctx, int thread, fl_job *job)
+/* Under lock: a free state to run a new invocation on, taken; or NULL.
+ * Not one that is busy: held, loading, draining for a rebuild, or owned by
+ * an invocation paused mid-slice.  Of the rest, the one with the least in
+ * flight, a state with invocations ready to continue last. */
+static vm *take_free_locked(fl_runtime *rt)
 {
-    (void)thread;
-    fl_runtime *rt = ctx;
-    int wi = job->worker;
-    fl_worker *w = &rt->workers[wi];
-    switch (job->req.kind) {
-    case FL_REQ_REBUILD: {
-        unsigned gen = atomic_load(&rt->code_gen);
-        if (fl_worker_rebuild(w, &job->req, &job->resp) == 0)
-            w->generation = gen;
-        else
-            FL_WARN("SIGHUP: worker %d keeps its previous code (the load error is logged above)", wi);
-        break;
-    }
-    case FL_REQ_INIT:
-        /* this worker's part of /init: load once, unless already loaded */
-        fl_response_reset(&job->resp);
-        if (stale(rt, w)) {
-            w->generation = atomic_load(&rt->code_gen);
-            fl_worker_reset(w);
+    vm *best = NULL;
+    long best_score = 0;
+    for (int i = 0; i < rt->n; i++) {
+        vm *v = &rt->vms[i];
+        if (v->held || v->draining || v->owner || v->start_head)
+            continue;
+        long score = v->inflight + (v->ready_head ? 1000000L : 0);
+        if (!best || score < best_score) {
+            best = v;
+            best_score = score;
         }
-        if (!fl_worker_ready(w) && !init_failed(rt))
-            fl_worker_load(w, &job->req, &job->resp);
-        break;
-    default:
-        if (job->resume)
-            fl_worker_continue(w, 0); /* an invocation paused on the HTTP thread */
-        else
-            run_request(rt, w, job, 0);
     }
-    job->done(job);
-    release(rt, wi);
+    if (best)
+        best->held = 1;
+    return best;
 }
 
 int fl_runtime_submit(fl_runtime *rt, fl_job *job)
@@ -350,57 +597,83 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
         return 1;
     }
     if (init_failed_locked(rt)) {
-        copy_response(&job->resp, &rt->init_error); /* fail fast, no worker needed */
+        copy_response(&job->resp, &rt->init_error); /* fail fast, no state needed */
         pthread_mutex_unlock(&rt->lock);
         return 1;
     }
-    if (rt->n_idle == 0) {
-        /* every Lua state is busy: the first one to finish takes this */
+    vm *v = NULL;
+    if (!rt->wait_head && rt->inflight < rt->concurrency)
+        v = take_free_locked(rt);
+    if (!v) {
+        /* over --concurrency, or every state busy: wait in arrival order */
         job->suspend(job);
-        job->next = NULL;
-        if (rt->wait_tail)
-            rt->wait_tail->next = job;
-        else
-            rt->wait_head = job;
-        rt->wait_tail = job;
+        job_push(&rt->wait_head, &rt->wait_tail, job);
         pthread_mutex_unlock(&rt->lock);
         return 0;
     }
-    int wi = rt->idle[--rt->n_idle];
+    rt->inflight++;
+    if (!fl_worker_ready(&v->w) || stale_locked(rt, v)) {
+        /* loading (the initializer may be slow) happens on the loop thread;
+         * counted in v when it starts there (a rebuild waits for v to empty) */
+        job->suspend(job);
+        job_push(&v->start_head, &v->start_tail, job);
+        pthread_mutex_unlock(&rt->lock);
+        release(rt, v);
+        return 0;
+    }
+    v->inflight++;
     pthread_mutex_unlock(&rt->lock);
-    fl_worker *w = &rt->workers[wi];
-    job->worker = wi;
-    job->resume = 0;
-    if (!fl_worker_ready(w) || stale(rt, w)) {
-        /* loading (the initializer may be slow) happens on a worker thread */
-        job->suspend(job);
-        fl_pool_submit(rt->pool, job);
-        return 0;
-    }
     /* Run it right here on the HTTP thread: no hand-off, no wake-up.  If it
-     * is still running when its slice ends, it is paused and a worker
-     * thread finishes it, so this thread's other connections never wait
-     * long behind a slow invocation. */
-    if (run_request(rt, w, job, FL_INLINE_SLICE) == FL_RUN_DONE) {
-        release(rt, wi);
+     * is still running when its slice ends, or waits on a call, its state's
+     * loop thread carries it on, so this thread's other connections never
+     * wait long behind it. */
+    fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
+    if (!inv) {
+        pthread_mutex_lock(&rt->lock);
+        rt->inflight--;
+        v->inflight--;
+        pthread_mutex_unlock(&rt->lock);
+        release(rt, v);
+        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation; try again");
         return 1;
     }
-    job->suspend(job);
-    job->resume = 1;
-    fl_pool_submit(rt->pool, job);
-    return 0;
+    fl_run r = fl_worker_start(&v->w, inv, FL_INLINE_SLICE);
+    if (r != FL_RUN_DONE)
+        job->suspend(job); /* before release: only a holder of v can finish it */
+    int answered = after_run(rt, v, inv, r, 1);
+    release(rt, v);
+    return answered;
 }
 
 void fl_runtime_run(fl_runtime *rt, fl_job *job)
 {
-    fl_worker *w = &rt->workers[0];
+    vm *v = &rt->vms[0];
     if (job->req.kind == FL_REQ_INIT) {
         fl_response_reset(&job->resp);
-        if (!fl_worker_ready(w) && !init_failed(rt))
-            fl_worker_load(w, &job->req, &job->resp);
-    } else {
-        run_request(rt, w, job, 0);
+        if (!fl_worker_ready(&v->w) && !init_failed(rt))
+            fl_worker_load(&v->w, &job->req, &job->resp);
+        return;
     }
+    if (prepare(rt, v, job))
+        return;
+    fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
+    if (!inv) {
+        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation");
+        return;
+    }
+    fl_run r = fl_worker_start(&v->w, inv, 0);
+    while (r != FL_RUN_DONE) {
+        fl_inv *next = NULL;
+        while (!next) {
+            pthread_mutex_lock(&rt->lock);
+            next = ready_pop(v);
+            pthread_mutex_unlock(&rt->lock);
+            if (!next)
+                fl_loop_poll(v->loop, -1);
+        }
+        r = fl_worker_continue(&v->w, next, 0);
+    }
+    fl_worker_inv_free(&v->w, inv);
 }
 
 int fl_runtime_healthy(fl_runtime *rt)
@@ -416,81 +689,106 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
     if (!rt)
         return NULL;
     rt->cfg = cfg;
+    rt->threaded = threaded;
     rt->n = threaded ? cfg->workers : 1;
-    rt->workers = calloc((size_t)rt->n, sizeof *rt->workers);
+    rt->concurrency = cfg->concurrency > 0 ? cfg->concurrency : FL_CONCURRENCY_DEFAULT;
+    rt->vms = calloc((size_t)rt->n, sizeof *rt->vms);
     rt->init_jobs = calloc((size_t)rt->n, sizeof *rt->init_jobs);
     rt->swap_jobs = calloc((size_t)rt->n, sizeof *rt->swap_jobs);
-    rt->idle = calloc((size_t)rt->n, sizeof *rt->idle);
-    rt->control = calloc((size_t)rt->n, sizeof *rt->control);
     pthread_mutex_init(&rt->lock, NULL);
     fl_response_init(&rt->init_error);
     fl_response_init(&rt->init_result);
-    if (!rt->workers || !rt->init_jobs || !rt->swap_jobs || !rt->idle || !rt->control) {
+    if (!rt->vms || !rt->init_jobs || !rt->swap_jobs) {
         fl_runtime_destroy(rt);
         return NULL;
     }
     for (int i = 0; i < rt->n; i++) {
+        vm *v = &rt->vms[i];
+        v->rt = rt;
         fl_response_init(&rt->init_jobs[i].resp);
         fl_response_init(&rt->swap_jobs[i].resp);
-        if (fl_worker_init(&rt->workers[i], cfg, i, rt->n) != 0) {
+        v->loop = fl_loop_create();
+        if (!v->loop || fl_worker_init(&v->w, cfg, i, rt->n, v->loop, &rt->cancel) != 0) {
             FL_ERROR("cannot create Lua state %d", i);
             fl_runtime_destroy(rt);
             return NULL;
         }
-        rt->idle[rt->n_idle++] = rt->n - 1 - i; /* worker 0 is taken first */
     }
     if (cfg->reload)
         rt->reload = fl_reload_start(cfg->dir, &rt->code_gen);
     if (threaded) {
-        rt->pool = fl_pool_create(rt->n, run_task, rt);
-        if (!rt->pool) {
-            FL_ERROR("cannot start %d worker threads", rt->n);
-            fl_runtime_destroy(rt);
-            return NULL;
+        for (int i = 0; i < rt->n; i++) {
+            vm *v = &rt->vms[i];
+            if (pthread_create(&v->thread, NULL, loop_main, v) != 0) {
+                FL_ERROR("cannot start the loop thread of Lua state %d", i);
+                fl_runtime_destroy(rt);
+                return NULL;
+            }
+            v->has_thread = 1;
         }
     }
     return rt;
 }
 
-/* Every worker idle and nobody waiting. */
+/* Nothing in flight, nobody waiting, no state held. */
 static int drained(fl_runtime *rt)
 {
     pthread_mutex_lock(&rt->lock);
-    int d = rt->n_idle == rt->n && !rt->wait_head;
+    int d = rt->inflight == 0 && !rt->wait_head;
+    for (int i = 0; d && i < rt->n; i++)
+        d = !rt->vms[i].held && !rt->vms[i].start_head && !rt->vms[i].control;
     pthread_mutex_unlock(&rt->lock);
     return d;
+}
+
+static void wait_drained(fl_runtime *rt, double seconds)
+{
+    double until = fl_now() + seconds;
+    while (!drained(rt) && fl_now() < until)
+        usleep(2000);
 }
 
 int fl_runtime_stop(fl_runtime *rt, double grace_s)
 {
     /* the watcher stays until fl_runtime_destroy: HTTP threads still poll it */
-    if (rt->pool) {
+    if (rt->threaded) {
         pthread_mutex_lock(&rt->lock);
+        int running = !rt->quit;
         rt->stopping = 1;
         pthread_mutex_unlock(&rt->lock);
-        /* running and waiting invocations finish within the grace period... */
-        double until = fl_now() + grace_s;
-        while (!drained(rt) && fl_now() < until)
-            usleep(2000);
-        if (!drained(rt)) {
-            /* ...or are cancelled at their next hook */
-            FL_WARN("shutdown: grace period over; cancelling the invocations still running");
-            fl_limits_cancel_all();
-            until = fl_now() + 2.0;
-            while (!drained(rt) && fl_now() < until)
-                usleep(2000);
+        if (running) {
+            /* running and waiting invocations finish within the grace period... */
+            wait_drained(rt, grace_s);
+            if (!drained(rt)) {
+                /* ...or are cancelled: at their next hook, and their calls and sleeps now */
+                FL_WARN("shutdown: grace period over; cancelling the invocations still running");
+                atomic_store(&rt->cancel, 1);
+                for (int i = 0; i < rt->n; i++)
+                    fl_loop_cancel_all(rt->vms[i].loop);
+                wait_drained(rt, 2.0);
+            }
+            if (!drained(rt)) {
+                FL_ERROR("shutdown: an invocation is stuck in C code and cannot be stopped; exiting without it");
+                return -1;
+            }
+            pthread_mutex_lock(&rt->lock);
+            rt->quit = 1;
+            pthread_mutex_unlock(&rt->lock);
+            for (int i = 0; i < rt->n; i++) {
+                vm *v = &rt->vms[i];
+                if (!v->has_thread)
+                    continue;
+                fl_loop_wake(v->loop);
+                pthread_join(v->thread, NULL);
+                v->has_thread = 0;
+            }
+        } else {
+            return 0; /* stopped already */
         }
-        if (!drained(rt)) {
-            FL_ERROR("shutdown: an invocation is stuck in C code and cannot be stopped; exiting without it");
-            return -1;
-        }
-        fl_pool_stop(rt->pool);
-        fl_pool_free(rt->pool);
-        rt->pool = NULL;
     }
     for (int i = 0; i < rt->n; i++)
-        if (rt->workers[i].st)
-            fl_worker_shutdown(&rt->workers[i]);
+        if (rt->vms[i].w.st)
+            fl_worker_shutdown(&rt->vms[i].w);
     return 0;
 }
 
@@ -498,10 +796,13 @@ void fl_runtime_destroy(fl_runtime *rt)
 {
     if (!rt)
         return;
-    if (rt->pool && fl_runtime_stop(rt, 0) != 0)
-        return; /* a thread still uses the states: leave them to the exit */
-    for (int i = 0; rt->workers && i < rt->n; i++)
-        fl_worker_free(&rt->workers[i]);
+    for (int i = 0; rt->vms && i < rt->n; i++)
+        if (rt->vms[i].has_thread && fl_runtime_stop(rt, 0) != 0)
+            return; /* a thread still uses the states: leave them to the exit */
+    for (int i = 0; rt->vms && i < rt->n; i++) {
+        fl_worker_free(&rt->vms[i].w);
+        fl_loop_free(rt->vms[i].loop);
+    }
     for (int i = 0; rt->init_jobs && i < rt->n; i++)
         fl_response_free(&rt->init_jobs[i].resp);
     for (int i = 0; rt->swap_jobs && i < rt->n; i++)
@@ -510,10 +811,8 @@ void fl_runtime_destroy(fl_runtime *rt)
     fl_response_free(&rt->init_error);
     fl_response_free(&rt->init_result);
     pthread_mutex_destroy(&rt->lock);
-    free(rt->workers);
+    free(rt->vms);
     free(rt->init_jobs);
     free(rt->swap_jobs);
-    free(rt->idle);
-    free(rt->control);
     free(rt);
 }

@@ -10,6 +10,7 @@
 #include <lualib.h>
 
 #include "base64.h"
+#include "lfetch.h"
 #include "lib.h"
 #include "log.h"
 
@@ -39,20 +40,21 @@ static fl_state *state_new(fl_worker *w)
     if (!st)
         return NULL;
     st->loaded.handler_ref = st->loaded.initializer_ref = st->loaded.shutdown_ref = LUA_NOREF;
+    st->limits.cancel = w->cancel;
+    st->current = &w->idle_ctx;
     st->L = lua_newstate(fl_limits_alloc, &st->limits);
     if (!st->L) {
         free(st);
         return NULL;
     }
+    fl_wait_openstate(st->L, &st->running); /* before any coroutine exists */
     lua_atpanic(st->L, panic);
     luaL_openlibs(st->L);
     fl_call_openstate(st->L);
     fl_lib_openstate(st->L);
-    fl_context_openstate(st->L, &w->inv);
+    fl_lfetch_openstate(st->L);
+    fl_context_openstate(st->L, &st->current);
     fl_loader_openstate(st->L, w->cfg);
-    /* invocations run in this coroutine, so the time slice can pause them */
-    st->co = lua_newthread(st->L);
-    st->co_ref = luaL_ref(st->L, LUA_REGISTRYINDEX);
     lua_gc(st->L, LUA_GCGEN, 0, 0); /* short-lived garbage per request: generational mode */
     return st;
 }
@@ -66,15 +68,17 @@ static void state_free(fl_state *st)
     free(st);
 }
 
-int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers)
+int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl_loop *loop, const atomic_int *cancel)
 {
     memset(w, 0, sizeof *w);
     w->id = id;
     w->n_workers = n_workers;
     w->cfg = cfg;
+    w->loop = loop;
+    w->cancel = cancel;
     w->budget = fl_worker_budget(cfg->memory_mb, n_workers);
-    w->inv.code_dir = cfg->dir;
-    strcpy(w->inv.request_id, "-");
+    w->idle_ctx.code_dir = cfg->dir;
+    strcpy(w->idle_ctx.request_id, "-");
     fl_error_init(&w->err);
     fl_envelope_init(&w->env);
     fl_buf_init(&w->scratch);
@@ -86,6 +90,11 @@ void fl_worker_free(fl_worker *w)
 {
     state_free(w->st);
     w->st = NULL;
+    while (w->spare) {
+        fl_inv *next = w->spare->next;
+        free(w->spare);
+        w->spare = next;
+    }
     fl_error_free(&w->err);
     fl_envelope_free(&w->env);
     fl_buf_free(&w->scratch);
@@ -126,35 +135,42 @@ static const char *phase_error_type(fl_phase p)
     }
 }
 
-/* Turns w->err (after a failed fl_call in the state with limits lim) into
- * the error object in resp. */
-static void fail(fl_worker *w, const fl_limits *lim, fl_response *resp)
+/* How a call ended, beyond w->err: what fail() needs to name the failure. */
+typedef struct outcome {
+    fl_phase phase;
+    int timed_out, cancelled, exceeded;
+    size_t peak;
+    const fl_invocation *ctx;
+} outcome;
+
+/* Turns w->err (after a failed call) into the error object in resp. */
+static void fail(fl_worker *w, const outcome *o, fl_response *resp)
 {
-    const char *type = phase_error_type(w->phase);
-    int status = w->phase == FL_PHASE_DECODE ? 400 : 500;
-    if (lim->cancelled) {
+    const char *type = phase_error_type(o->phase);
+    int status = o->phase == FL_PHASE_DECODE ? 400 : 500;
+    if (o->cancelled) {
         type = "InvocationCancelled";
         fl_error_set(&w->err, "invocation cancelled: the instance stopped and its grace period for "
                               "running invocations ran out");
         status = 500;
-    } else if (lim->timed_out) {
+    } else if (o->timed_out) {
         type = "TimeoutError";
         if (w->err.where[0])
-            fl_error_set(&w->err, "invocation timed out after %d s; it was stopped at %s", w->inv.timeout_s,
+            fl_error_set(&w->err, "invocation timed out after %d s; it was stopped at %s", o->ctx->timeout_s,
                          w->err.where);
         else
-            fl_error_set(&w->err, "invocation timed out after %d s", w->inv.timeout_s);
+            fl_error_set(&w->err, "invocation timed out after %d s", o->ctx->timeout_s);
         status = 500;
-    } else if (w->err.status == LUA_ERRMEM || lim->exceeded) {
+    } else if (w->err.status == LUA_ERRMEM || o->exceeded) {
         type = "MemoryLimitError";
         fl_error_set(&w->err,
                      "runtime memory limit exceeded: the Lua heap reached %.1f MB of its %.1f MB "
                      "budget (instance memory %d MB over %d workers)%s%s",
-                     lim->peak / MiB, w->budget / MiB, w->inv.memory_mb, w->n_workers, w->err.where[0] ? ", at " : "",
+                     o->peak / MiB, w->budget / MiB, o->ctx->memory_mb, w->n_workers, w->err.where[0] ? ", at " : "",
                      w->err.where);
         status = 500;
     }
-    if (w->phase == FL_PHASE_DECODE || w->phase == FL_PHASE_ENCODE)
+    if (o->phase == FL_PHASE_DECODE || o->phase == FL_PHASE_ENCODE)
         fl_buf_reset(&w->err.traceback); /* no handler code is on the stack: nothing to show */
     fl_response_reset(resp);
     resp->status = status;
@@ -169,20 +185,27 @@ static void fail(fl_worker *w, const fl_limits *lim, fl_response *resp)
             fl_buf_addc(&w->scratch, '\n');
             fl_buf_add(&w->scratch, w->err.traceback.data, w->err.traceback.len);
         }
-        fl_log_write(lv, w->inv.req ? w->inv.request_id : NULL, FL_HERE, w->scratch.data, w->scratch.len);
+        fl_log_write(lv, o->ctx->req ? o->ctx->request_id : NULL, FL_HERE, w->scratch.data, w->scratch.len);
     }
+}
+
+/* A failure of the state's main thread (load, initializer). */
+static void fail_main(fl_worker *w, fl_state *st, fl_phase phase, fl_response *resp)
+{
+    outcome o = {phase, st->limits.timed_out, st->limits.cancelled, st->limits.exceeded, st->limits.peak, &w->idle_ctx};
+    fail(w, &o, resp);
 }
 
 /* After a failed call: drop what the call left; after a memory error also
  * collect, and start from a fresh state if the heap stays large (the
  * handler kept the garbage reachable), so the next invocation has room. */
-static void recover(fl_worker *w)
+static void recover(fl_worker *w, int exceeded)
 {
     fl_state *st = w->st;
     lua_settop(st->L, 0);
-    if (st->limits.exceeded || w->err.status == LUA_ERRMEM) {
+    if (exceeded || w->err.status == LUA_ERRMEM) {
         lua_gc(st->L, LUA_GCCOLLECT);
-        if (st->limits.used > w->budget / 2) {
+        if (st->limits.used > w->budget / 2 && w->inflight == 0) {
             FL_WARN("worker %d: Lua heap still %.1f MB after a memory error; starting a fresh state", w->id,
                     st->limits.used / MiB);
             fl_worker_reset(w);
@@ -201,12 +224,12 @@ static int load_body(lua_State *L)
     void *ud;
     lua_getallocf(L, &ud);
     fl_state *st = ud;
-    w->phase = FL_PHASE_LOAD;
+    st->phase = FL_PHASE_LOAD;
     fl_loader_load(L, w->cfg, &st->loaded);
     if (st->loaded.initializer_ref != LUA_NOREF) {
-        w->phase = FL_PHASE_INIT;
+        st->phase = FL_PHASE_INIT;
         lua_rawgeti(L, LUA_REGISTRYINDEX, st->loaded.initializer_ref);
-        fl_context_push(L, &w->inv);
+        fl_context_push(L, &w->idle_ctx);
         lua_call(L, 1, 0);
     }
     return 0;
@@ -224,13 +247,13 @@ static double deadline_for(const fl_invocation *inv)
 /* Loads the code into st; on failure fills resp (the error is about st). */
 static int load_into(fl_worker *w, fl_state *st, const fl_request *req, fl_response *resp)
 {
-    fl_context_begin(&w->inv, req, w->cfg->timeout_s, w->cfg->memory_mb);
-    w->budget = fl_worker_budget(w->inv.memory_mb, w->n_workers);
-    fl_limits_begin(st->L, &st->limits, w->budget, deadline_for(&w->inv));
+    fl_context_begin(&w->idle_ctx, req, w->cfg->timeout_s, w->cfg->memory_mb);
+    w->budget = fl_worker_budget(w->idle_ctx.memory_mb, w->n_workers);
+    fl_limits_begin(st->L, &st->limits, w->budget, deadline_for(&w->idle_ctx));
     int rc = fl_call(st->L, load_body, w, &w->err);
     fl_limits_end(st->L, &st->limits);
     if (rc != LUA_OK) {
-        fail(w, &st->limits, resp);
+        fail_main(w, st, st->phase, resp);
         fl_loader_unref(st->L, &st->loaded);
         lua_settop(st->L, 0);
         lua_gc(st->L, LUA_GCCOLLECT);
@@ -238,8 +261,7 @@ static int load_into(fl_worker *w, fl_state *st, const fl_request *req, fl_respo
         st->ready = 1;
         FL_DEBUG("worker %d: loaded %s.%s from %s", w->id, w->cfg->handler.module, w->cfg->handler.func, w->cfg->dir);
     }
-    w->phase = FL_PHASE_NONE;
-    fl_context_end(&w->inv);
+    fl_context_end(&w->idle_ctx);
     return rc == LUA_OK ? 0 : -1;
 }
 
@@ -272,35 +294,35 @@ int fl_worker_rebuild(fl_worker *w, const fl_request *req, fl_response *resp)
 
 /* ---------------------------------------------------------------- invoke */
 
-/* The invocation's main function, run in the state's invocation coroutine.
- * Stack: [w] -> [].  The handler is called with lua_callk so that the
- * time-slice hook can yield the coroutine from inside it; invoke_done
- * converts the result once it returns. */
+/* The invocation's main function, run in its own coroutine.  Stack:
+ * [inv] -> [].  The handler is called with lua_callk so that the time-slice
+ * hook and fnlua.http/fnlua.sleep can yield the coroutine from inside it;
+ * invoke_done converts the result once it returns. */
 static int invoke_done(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
-    fl_worker *w = (fl_worker *)ctx;
-    w->phase = FL_PHASE_ENCODE;
-    fl_convert_result_to_envelope(L, -1, &w->env, &w->scratch);
+    fl_inv *inv = (fl_inv *)ctx;
+    inv->phase = FL_PHASE_ENCODE;
+    fl_convert_result_to_envelope(L, -1, &inv->w->env, &inv->w->scratch);
     return 0;
 }
 
 static int invoke_main(lua_State *L)
 {
-    fl_worker *w = lua_touserdata(L, 1);
-    const fl_request *req = w->inv.req;
+    fl_inv *inv = lua_touserdata(L, 1);
+    const fl_request *req = inv->req;
     lua_settop(L, 0);
-    w->phase = FL_PHASE_DECODE;
+    inv->phase = FL_PHASE_DECODE;
     if (req->kind == FL_REQ_HTTP)
         fl_convert_http_to_lua(L, req);
     else
         fl_convert_event_to_lua(L, req->body, req->body_len);
-    w->phase = FL_PHASE_HANDLER;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, w->st->loaded.handler_ref);
+    inv->phase = FL_PHASE_HANDLER;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, inv->w->st->loaded.handler_ref);
     lua_insert(L, -2);
-    fl_context_push(L, &w->inv);
-    lua_callk(L, 2, 1, (lua_KContext)w, invoke_done);
-    return invoke_done(L, LUA_OK, (lua_KContext)w);
+    fl_context_push(L, &inv->ctx);
+    lua_callk(L, 2, 1, (lua_KContext)inv, invoke_done);
+    return invoke_done(L, LUA_OK, (lua_KContext)inv);
 }
 
 /* The envelope as a plain HTTP response (HTTP functions). */
@@ -320,34 +342,61 @@ static int envelope_to_http(fl_worker *w, fl_response *resp)
     return 0;
 }
 
+/* A coroutine for a new invocation: a finished one kept for reuse, or new. */
+static int take_coroutine(fl_state *st, lua_State **co)
+{
+    if (st->n_free > 0) {
+        int ref = st->free_refs[--st->n_free];
+        lua_rawgeti(st->L, LUA_REGISTRYINDEX, ref);
+        *co = lua_tothread(st->L, -1);
+        lua_pop(st->L, 1);
+        return ref;
+    }
+    if (!lua_checkstack(st->L, 2))
+        return LUA_NOREF;
+    *co = lua_newthread(st->L);
+    return luaL_ref(st->L, LUA_REGISTRYINDEX);
+}
+
+/* A coroutine that ended cleanly is reused; one that failed may be left
+ * with hooks disabled (an error raised by the deadline hook unwinds with
+ * hooks off), so it is dropped. */
+static void give_back_coroutine(fl_state *st, fl_inv *inv, int clean)
+{
+    if (clean && st->n_free < (int)(sizeof st->free_refs / sizeof st->free_refs[0])) {
+        lua_settop(inv->co, 0);
+        st->free_refs[st->n_free++] = inv->co_ref;
+    } else {
+        luaL_unref(st->L, LUA_REGISTRYINDEX, inv->co_ref);
+    }
+    inv->co = NULL;
+    inv->co_ref = LUA_NOREF;
+}
+
 /* The invocation's coroutine returned, failed or yielded on its own. */
-static void finish(fl_worker *w, int rc)
+static void finish(fl_worker *w, fl_inv *inv, int rc)
 {
     fl_state *st = w->st;
-    const fl_request *req = w->inv.req;
-    fl_response *resp = w->resp;
-    fl_limits_end(st->co, &st->limits);
-    w->invocations++;
+    const fl_request *req = inv->req;
+    fl_response *resp = inv->resp;
     fl_response_reset(resp);
     if (rc == LUA_YIELD) {
         /* the handler yielded the invocation's own coroutine: as in plain Lua,
          * that is an error, reported where the yield stands */
-        fl_call_error_here(st->co, "attempt to yield from outside a coroutine", &w->err);
-        lua_resetthread(st->co);
+        fl_call_error_here(inv->co, "attempt to yield from outside a coroutine", &w->err);
+        lua_resetthread(inv->co);
         rc = LUA_ERRRUN;
     }
+    outcome o = {inv->phase, inv->lim.timed_out, inv->lim.cancelled, inv->lim.exceeded, st->limits.peak, &inv->ctx};
+    w->inflight--;
+    give_back_coroutine(st, inv, rc == LUA_OK);
     if (rc != LUA_OK) {
-        /* a coroutine that failed may be left with hooks disabled (an error
-         * raised by the deadline hook unwinds with hooks off): take a new one */
-        luaL_unref(st->L, LUA_REGISTRYINDEX, st->co_ref);
-        st->co = lua_newthread(st->L);
-        st->co_ref = luaL_ref(st->L, LUA_REGISTRYINDEX);
-        fail(w, &st->limits, resp);
-        recover(w);
+        fail(w, &o, resp);
+        recover(w, inv->lim.exceeded);
     } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
         if (envelope_to_http(w, resp) != 0) {
-            w->phase = FL_PHASE_ENCODE;
-            fail(w, &st->limits, resp);
+            o.phase = FL_PHASE_ENCODE;
+            fail(w, &o, resp);
         }
     } else {
         resp->status = 200;
@@ -359,69 +408,122 @@ static void finish(fl_worker *w, int rc)
                          "the result is %zu bytes, over the platform's limit of %d bytes; "
                          "return less data or store it elsewhere (e.g. OBS) and return a link",
                          n, FL_RESULT_MAX);
-            w->phase = FL_PHASE_ENCODE;
-            fail(w, &st->limits, resp);
+            o.phase = FL_PHASE_ENCODE;
+            fail(w, &o, resp);
             resp->error_type = "ResultTooLarge";
             fl_buf_reset(&resp->body);
             fl_convert_error_to_json("ResultTooLarge", &w->err, &resp->body);
         }
     }
-    lua_settop(w->st->co, 0);
     if (fl_log_enabled(FL_LOG_DEBUG))
-        fl_logf(FL_LOG_DEBUG, w->inv.request_id, FL_HERE,
+        fl_logf(FL_LOG_DEBUG, inv->ctx.request_id, FL_HERE,
                 "invocation finished: status %d%s%s, %.3f ms, Lua heap %.1f KB (peak %.1f KB)", resp->status,
                 resp->error_type ? ", " : "", resp->error_type ? resp->error_type : "",
-                (fl_now() - w->started) * 1000.0, w->st->limits.used / 1024.0, w->st->limits.peak / 1024.0);
-    w->phase = FL_PHASE_NONE;
-    w->resp = NULL;
-    fl_context_end(&w->inv);
+                (fl_now() - inv->started) * 1000.0, w->st->limits.used / 1024.0, w->st->limits.peak / 1024.0);
+    inv->phase = FL_PHASE_NONE;
+    fl_context_end(&inv->ctx);
     /* keep big one-off buffers from pinning memory */
     fl_buf_shrink(&w->env.body, 1 << 20);
     fl_buf_shrink(&w->scratch, 1 << 20);
 }
 
-/* Runs the invocation's coroutine until it ends or its slice is over. */
-static fl_run run_slice(fl_worker *w, int nargs, double slice_s)
+/* Runs the invocation's coroutine until it ends, waits, or its slice is over. */
+static fl_run run_slice(fl_worker *w, fl_inv *inv, int nargs, double slice_s)
 {
     fl_state *st = w->st;
-    fl_limits_slice(&st->limits, st->co, slice_s > 0 ? fl_now() + slice_s : 0);
-    int rc = fl_call_resume(st->L, st->co, nargs, &w->err);
+    st->running = &inv->waiter;
+    st->current = &inv->ctx;
+    inv->waiter.suspended = 0;
+    fl_limits_enter(&st->limits, &inv->lim, inv->budget, inv->co, slice_s > 0 ? fl_now() + slice_s : 0);
+    int rc = fl_call_resume(st->L, inv->co, nargs, &w->err);
+    fl_limits_leave(&st->limits, &inv->lim);
+    st->running = NULL;
+    st->current = &w->idle_ctx;
     if (rc == LUA_YIELD && st->limits.paused)
         return FL_RUN_PAUSED;
-    finish(w, rc);
+    if (rc == LUA_YIELD && inv->waiter.suspended)
+        return FL_RUN_WAITING;
+    finish(w, inv, rc);
     return FL_RUN_DONE;
 }
 
-fl_run fl_worker_start(fl_worker *w, const fl_request *req, fl_response *resp, double slice_s)
+fl_inv *fl_worker_inv_new(fl_worker *w, const fl_request *req, fl_response *resp, void (*ready)(fl_waiter *), void *job)
 {
-    w->started = fl_now();
-    w->resp = resp;
-    fl_context_begin(&w->inv, req, w->cfg->timeout_s, w->cfg->memory_mb);
-    w->budget = fl_worker_budget(w->inv.memory_mb, w->n_workers);
+    fl_inv *inv = w->spare;
+    if (inv) {
+        w->spare = inv->next;
+    } else {
+        inv = calloc(1, sizeof *inv);
+        if (!inv)
+            return NULL;
+        inv->ctx.code_dir = w->cfg->dir;
+    }
+    inv->w = w;
+    inv->req = req;
+    inv->resp = resp;
+    inv->co = NULL;
+    inv->co_ref = LUA_NOREF;
+    inv->phase = FL_PHASE_NONE;
+    inv->next = NULL;
+    inv->job = job;
+    inv->waiter.ready = ready;
+    inv->waiter.ud = inv;
+    return inv;
+}
+
+void fl_worker_inv_free(fl_worker *w, fl_inv *inv)
+{
+    inv->req = NULL;
+    inv->resp = NULL;
+    inv->job = NULL;
+    inv->next = w->spare;
+    w->spare = inv;
+}
+
+fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
+{
     fl_state *st = w->st;
-    fl_limits_begin(st->co, &st->limits, w->budget, deadline_for(&w->inv));
-    lua_State *co = st->co;
+    inv->started = fl_now();
+    fl_context_begin(&inv->ctx, inv->req, w->cfg->timeout_s, w->cfg->memory_mb);
+    w->budget = inv->budget = fl_worker_budget(inv->ctx.memory_mb, w->n_workers);
+    inv->lim = (fl_limits_run){deadline_for(&inv->ctx), 0, 0, 0};
+    inv->co_ref = take_coroutine(st, &inv->co);
+    w->inflight++;
+    if (inv->co_ref == LUA_NOREF) {
+        fl_error_reset(&w->err);
+        w->err.status = LUA_ERRMEM;
+        fl_buf_adds(&w->err.message, "not enough memory for a new coroutine");
+        outcome o = {FL_PHASE_HANDLER, 0, 0, 1, st->limits.peak, &inv->ctx};
+        w->inflight--;
+        fail(w, &o, inv->resp);
+        fl_context_end(&inv->ctx);
+        return FL_RUN_DONE;
+    }
+    inv->waiter.loop = w->loop;
+    inv->waiter.co = inv->co;
+    inv->waiter.deadline = inv->lim.deadline;
+    atomic_store(&inv->waiter.pending, 0);
+    fl_limits_arm(inv->co);
+    lua_State *co = inv->co;
     lua_settop(co, 0);
     lua_pushcfunction(co, invoke_main);
-    lua_pushlightuserdata(co, w);
-    return run_slice(w, 1, slice_s);
+    lua_pushlightuserdata(co, inv);
+    return run_slice(w, inv, 1, slice_s);
 }
 
-fl_run fl_worker_continue(fl_worker *w, double slice_s)
+fl_run fl_worker_continue(fl_worker *w, fl_inv *inv, double slice_s)
 {
-    return run_slice(w, 0, slice_s);
+    return run_slice(w, inv, 0, slice_s);
 }
-
 
 /* ---------------------------------------------------------------- shutdown */
 
 static int shutdown_body(lua_State *L)
 {
-    fl_worker *w = lua_touserdata(L, 1);
     void *ud;
     lua_getallocf(L, &ud);
     fl_state *st = ud;
-    w->phase = FL_PHASE_SHUTDOWN;
+    st->phase = FL_PHASE_SHUTDOWN;
     lua_rawgeti(L, LUA_REGISTRYINDEX, st->loaded.shutdown_ref);
     lua_call(L, 0, 0);
     return 0;
@@ -439,5 +541,4 @@ void fl_worker_shutdown(fl_worker *w)
         fl_logf(FL_LOG_ERROR, NULL, FL_HERE, "shutdown hook failed in worker %d: %s", w->id,
                 fl_buf_cstr(&w->err.message));
     st->loaded.shutdown_ref = LUA_NOREF; /* once per state */
-    w->phase = FL_PHASE_NONE;
 }
