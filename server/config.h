@@ -4,7 +4,8 @@
  * Every option of `fnlua serve` / `fnlua invoke` has a flag and an FNLUA_*
  * environment variable; flags win.  One table in config.c describes each
  * option (flag, variable, default, validation, help line), so adding an
- * option is one row there plus its field here.  Validation happens here,
+ * option is one row there, its field here and its row in
+ * docs/configuration.md (a test holds the docs to --help).  Validation happens here,
  * once, at start: a bad value is one clear line on stderr and exit status 2,
  * never a surprise at the first request.  Facts about the machine (the CPU
  * count) are measured here once, too.  Uses log.h for level names.
