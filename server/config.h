@@ -42,8 +42,8 @@ typedef struct fl_config {
     int cpus;        /* CPUs this process may use (affinity, cgroup quota), measured at start */
     int workers;     /* Lua states; default cpus */
     int concurrency; /* most invocations in flight at once; more wait their turn in arrival order */
-    int timeout_s; /* when X-CFF-Timeout is absent */
-    int memory_mb; /* when X-CFF-Memory is absent */
+    int timeout_s;   /* when X-CFF-Timeout is absent */
+    int memory_mb;   /* when X-CFF-Memory is absent */
     size_t max_body;
     int idle_timeout_s;  /* idle or stalled connections are closed after this */
     int max_connections; /* past this, new connections get 503 */
