@@ -137,8 +137,8 @@ static int word_in(const char *v, const char *const *words)
 
 static int parse_switch(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
 {
-    static const char *const on[] = {"1", "true", "yes", "on", NULL}, *const off[] = {"0",  "",    "false",
-                                                                                      "no", "off", NULL};
+    static const char *const on[] = {"1", "true", "yes", "on", NULL};
+    static const char *const off[] = {"0", "", "false", "no", "off", NULL};
     if (word_in(v, on))
         *(int *)field(o, c) = 1;
     else if (word_in(v, off))
