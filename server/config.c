@@ -1,11 +1,23 @@
-/* config.c - command line and environment configuration (see config.h). */
+/*
+ * config.c - command line and environment configuration (see config.h).
+ *
+ * `options` below is the one description of every option: flag, variable,
+ * default, the parser that checks and stores it, and its --help line.
+ * fl_config_load takes each option's value from its flag, else its
+ * variable, else its default, and parses them in table order; a parser
+ * refuses with one line naming where the value came from.
+ */
 #define _GNU_SOURCE
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,103 +28,278 @@
 #include <lua.h>
 #include <microhttpd.h>
 
-static const char usage[] =
-    "usage: fnlua [serve] [options]\n"
-    "       fnlua invoke [options] [--header 'X-CFF-Name: value']... [EVENT_FILE|-]\n"
-    "\n"
-    "Runs Lua 5.4 functions for Huawei Cloud FunctionGraph (event and HTTP functions).\n"
-    "\n"
-    "options (each also read from the environment variable shown):\n"
-    "  --dir PATH          FNLUA_DIR          code directory (default: current directory)\n"
-    "  --handler M.F       FNLUA_HANDLER      handler module and function (default: index.handler)\n"
-    "  --initializer M.F   FNLUA_INITIALIZER  run once per Lua state (default: M.initializer if present)\n"
-    "  --shutdown M.F      FNLUA_SHUTDOWN     run once per Lua state at stop (default: M.shutdown if present)\n"
-    "  --mode event|http   FNLUA_MODE         event function (/init, /invoke) or HTTP function (default: event)\n"
-    "  --host ADDR         FNLUA_HOST         listen address (default: 0.0.0.0)\n"
-    "  --port N            FNLUA_PORT         listen port, 0 picks a free one (default: 8000)\n"
-    "  --workers N         FNLUA_WORKERS      Lua states (default: CPUs available to the process)\n"
-    "  --timeout S         FNLUA_TIMEOUT      deadline when X-CFF-Timeout is absent (default: 30)\n"
-    "  --memory MB         FNLUA_MEMORY       memory budget when X-CFF-Memory is absent (default: 512)\n"
-    "  --max-body BYTES    FNLUA_MAX_BODY     larger requests get 413 (default: 6291456)\n"
-    "  --idle-timeout S    FNLUA_IDLE_TIMEOUT close idle or stalled connections after S s (default: 30)\n"
-    "  --max-connections N FNLUA_MAX_CONNECTIONS  answer 503 past N open connections (default: 1000)\n"
-    "  --reload            FNLUA_RELOAD=1     pick up edited scripts on the next invocation\n"
-    "  --log-format F      FNLUA_LOG_FORMAT   text or json (default: text)\n"
-    "  --log-level L       FNLUA_LOG_LEVEL    debug, info, warn, error (default: info)\n"
-    "  --header 'N: V'                        invoke only: a request header (repeatable)\n"
-    "  --method M, --path P                   invoke --mode http only: the request line\n"
-    "                                         (default: POST with an event file, else GET; /)\n"
-    "  --help, --version\n"
-    "\n"
-    "fnlua invoke prints only the result JSON on stdout (logs go to stderr) and exits\n"
-    "0 when the function succeeded, 1 when it failed, 2 on usage or load errors.\n";
+#include "convert.h" /* FL_RESULT_MAX: the platform's payload limit, also the request body's */
 
-typedef enum { OPT_STR, OPT_FLAG } opt_kind;
+static const char usage_head[] = "usage: fnlua [serve] [options]\n"
+                                 "       fnlua invoke [options] [--header 'X-CFF-Name: value']... [EVENT_FILE|-]\n"
+                                 "\n"
+                                 "Runs Lua 5.4 functions for Huawei Cloud FunctionGraph (event and HTTP functions).\n"
+                                 "\n"
+                                 "options (each also read from the environment variable shown; a flag wins):\n";
+static const char usage_tail[] = "\n"
+                                 "fnlua invoke prints only the result JSON on stdout (logs go to stderr) and exits\n"
+                                 "0 when the function succeeded, 1 when it failed, 2 on usage or load errors.\n";
 
-typedef struct option_def {
+typedef struct option option;
+
+/* Checks v and stores it in c; v is NULL when the option was not given and
+ * has no default (the field keeps what fl_config_load put there), src the
+ * flag or variable v came from.  FL_CONFIG_OK, or FL_CONFIG_ERROR with one
+ * line in err. */
+typedef int (*option_parser)(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen);
+
+struct option {
     const char *flag;
-    const char *env;
-    opt_kind kind;
-} option_def;
-
-enum {
-    O_DIR,
-    O_HANDLER,
-    O_INITIALIZER,
-    O_SHUTDOWN,
-    O_MODE,
-    O_HOST,
-    O_PORT,
-    O_WORKERS,
-    O_TIMEOUT,
-    O_MEMORY,
-    O_MAX_BODY,
-    O_IDLE_TIMEOUT,
-    O_MAX_CONNECTIONS,
-    O_RELOAD,
-    O_LOG_FORMAT,
-    O_LOG_LEVEL,
-    O_COUNT
+    const char *arg;       /* --help's placeholder for the value; NULL for a switch or a choice */
+    const char *env;       /* NULL: command line only */
+    const char *env_alt;   /* read when env is not set */
+    const char *runtime;   /* FunctionGraph's variable, used before dflt when it is valid */
+    const char *dflt;      /* parsed like a given value; NULL: none, or computed at start */
+    const char *dflt_text; /* --help's words for a default that is not a value */
+    option_parser parse;
+    size_t field;              /* offsetof the fl_config member a shared parser writes */
+    long long min, max;        /* parse_int, parse_size */
+    const char *what;          /* in messages: "a port number", "handler" */
+    const char *const *choice; /* parse_choice: the words, stored as their index */
+    int invoke_only;
+    const char *help;
 };
 
-static const option_def options[O_COUNT] = {
-    [O_DIR] = {"--dir", "FNLUA_DIR", OPT_STR},
-    [O_HANDLER] = {"--handler", "FNLUA_HANDLER", OPT_STR},
-    [O_INITIALIZER] = {"--initializer", "FNLUA_INITIALIZER", OPT_STR},
-    [O_SHUTDOWN] = {"--shutdown", "FNLUA_SHUTDOWN", OPT_STR},
-    [O_MODE] = {"--mode", "FNLUA_MODE", OPT_STR},
-    [O_HOST] = {"--host", "FNLUA_HOST", OPT_STR},
-    [O_PORT] = {"--port", "FNLUA_PORT", OPT_STR},
-    [O_WORKERS] = {"--workers", "FNLUA_WORKERS", OPT_STR},
-    [O_TIMEOUT] = {"--timeout", "FNLUA_TIMEOUT", OPT_STR},
-    [O_MEMORY] = {"--memory", "FNLUA_MEMORY", OPT_STR},
-    [O_MAX_BODY] = {"--max-body", "FNLUA_MAX_BODY", OPT_STR},
-    [O_IDLE_TIMEOUT] = {"--idle-timeout", "FNLUA_IDLE_TIMEOUT", OPT_STR},
-    [O_MAX_CONNECTIONS] = {"--max-connections", "FNLUA_MAX_CONNECTIONS", OPT_STR},
-    [O_RELOAD] = {"--reload", "FNLUA_RELOAD", OPT_FLAG},
-    [O_LOG_FORMAT] = {"--log-format", "FNLUA_LOG_FORMAT", OPT_STR},
-    [O_LOG_LEVEL] = {"--log-level", "FNLUA_LOG_LEVEL", OPT_STR},
-};
-
-#define FAIL(...)                                                                                                      \
-    do {                                                                                                               \
-        snprintf(err, errlen, __VA_ARGS__);                                                                            \
-        return FL_CONFIG_ERROR;                                                                                        \
-    } while (0)
-
-/* Strict decimal integer in [lo, hi]. */
-static int parse_int(const char *s, long long lo, long long hi, long long *out)
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t errlen, const char *fmt, ...)
 {
-    if (!s || !*s)
-        return 0;
-    errno = 0;
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (errno || *end || v < lo || v > hi || isspace((unsigned char)*s))
-        return 0;
-    *out = v;
-    return 1;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return FL_CONFIG_ERROR;
 }
+
+static void *field(const option *o, fl_config *c)
+{
+    return (char *)c + o->field;
+}
+
+/* A strict decimal integer in [o->min, o->max]. */
+static int parse_number(const option *o, const char *v, const char *src, long long *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    errno = 0;
+    long long n = *v && !isspace((unsigned char)*v) ? strtoll(v, &end, 10) : 0;
+    if (!end || errno || *end || n < o->min || n > o->max)
+        return fail(err, errlen, "fnlua: %s '%s' is not %s (%lld-%lld)", src, v, o->what, o->min, o->max);
+    *out = n;
+    return FL_CONFIG_OK;
+}
+
+static int parse_int(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    long long n = 0;
+    if (!v)
+        return FL_CONFIG_OK; /* --workers: the CPU count stays */
+    if (parse_number(o, v, src, &n, err, errlen) != FL_CONFIG_OK)
+        return FL_CONFIG_ERROR;
+    *(int *)field(o, c) = (int)n;
+    return FL_CONFIG_OK;
+}
+
+static int parse_size(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    long long n = 0;
+    if (parse_number(o, v, src, &n, err, errlen) != FL_CONFIG_OK)
+        return FL_CONFIG_ERROR;
+    *(size_t *)field(o, c) = (size_t)n;
+    return FL_CONFIG_OK;
+}
+
+static int parse_choice(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    for (int i = 0; o->choice[i]; i++)
+        if (strcmp(v, o->choice[i]) == 0) {
+            *(int *)field(o, c) = i;
+            return FL_CONFIG_OK;
+        }
+    char words[128] = "";
+    for (int i = 0; o->choice[i]; i++) {
+        const char *sep = i == 0 ? "" : o->choice[i + 1] ? ", " : " or ";
+        snprintf(words + strlen(words), sizeof words - strlen(words), "%s'%s'", sep, o->choice[i]);
+    }
+    return fail(err, errlen, "fnlua: %s '%s' is not %s", src, v, words);
+}
+
+static int word_in(const char *v, const char *const *words)
+{
+    for (; *words; words++)
+        if (strcasecmp(v, *words) == 0)
+            return 1;
+    return 0;
+}
+
+static int parse_switch(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    static const char *const on[] = {"1", "true", "yes", "on", NULL};
+    static const char *const off[] = {"0", "", "false", "no", "off", NULL};
+    if (word_in(v, on))
+        *(int *)field(o, c) = 1;
+    else if (word_in(v, off))
+        *(int *)field(o, c) = 0;
+    else
+        return fail(err, errlen, "fnlua: %s '%s' is not 1 or 0", src, v);
+    return FL_CONFIG_OK;
+}
+
+static int parse_level(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    if (!fl_log_parse_level(v, &c->log_level))
+        return fail(err, errlen, "fnlua: %s '%s' is not one of debug, info, warn, error", src, v);
+    return FL_CONFIG_OK;
+}
+
+static int parse_funcref(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    char why[512];
+    if (!fl_funcref_parse(field(o, c), v, why, sizeof why))
+        return fail(err, errlen, "fnlua: %s (%s): %s", o->what, src, why);
+    return FL_CONFIG_OK;
+}
+
+/* The initializer and shutdown hook: unset or empty, the handler module's own, if it has one. */
+static int parse_hook(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    return !v || !*v ? FL_CONFIG_OK : parse_funcref(o, v, src, c, err, errlen);
+}
+
+static int parse_host(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    unsigned char addr[sizeof(struct in6_addr)];
+    if (!*v)
+        return fail(err, errlen, "fnlua: %s is empty; give an IPv4 or IPv6 address such as 0.0.0.0", src);
+    if (inet_pton(AF_INET, v, addr) != 1 && inet_pton(AF_INET6, v, addr) != 1)
+        return fail(err, errlen, "fnlua: %s '%.200s' is not an IPv4 or IPv6 address (such as 0.0.0.0 or ::)", src, v);
+    snprintf(c->host, sizeof c->host, "%s", v);
+    return FL_CONFIG_OK;
+}
+
+/* Unset: the working directory, or FNLUA_DEFAULT_DIR when that is "/". */
+static int parse_dir(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    char cwd[4096];
+    if (!v) {
+        if (!getcwd(cwd, sizeof cwd))
+            return fail(err, errlen, "fnlua: cannot read the current directory: %s", strerror(errno));
+        v = cwd;
+        src = "current directory";
+        /* FunctionGraph may start the container in "/" whatever the image's
+         * WorkingDir says; the image names its code directory here.  A
+         * Working Dir pointing anywhere else still wins. */
+        const char *dflt = getenv("FNLUA_DEFAULT_DIR");
+        if (strcmp(cwd, "/") == 0 && dflt && *dflt) {
+            if (chdir(dflt) != 0)
+                return fail(err, errlen, "fnlua: FNLUA_DEFAULT_DIR '%s' (the working directory is /): %s", dflt,
+                            strerror(errno));
+            v = dflt;
+            src = "FNLUA_DEFAULT_DIR";
+        }
+    }
+    struct stat st;
+    if (stat(v, &st) != 0)
+        return fail(err, errlen, "fnlua: code directory '%s' (%s): %s", v, src, strerror(errno));
+    if (!S_ISDIR(st.st_mode))
+        return fail(err, errlen, "fnlua: code directory '%s' (%s) is not a directory", v, src);
+    if (access(v, R_OK | X_OK) != 0)
+        return fail(err, errlen, "fnlua: code directory '%s' is not readable: %s", v, strerror(errno));
+    if (!realpath(v, c->dir))
+        return fail(err, errlen, "fnlua: code directory '%s': %s", v, strerror(errno));
+    return FL_CONFIG_OK;
+}
+
+/* --header, each time it is given (read_args). */
+static int parse_header(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    if (!v)
+        return FL_CONFIG_OK;
+    const char *colon = strchr(v, ':');
+    if (!colon || colon == v)
+        return fail(err, errlen, "fnlua: %s '%s' is not of the form 'Name: value'", src, v);
+    c->headers[c->n_headers++] = v;
+    return FL_CONFIG_OK;
+}
+
+/* --method: unset, invoke.c picks it from the event file. */
+static int parse_method(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    if (v && !*v)
+        return fail(err, errlen, "fnlua: %s needs a value", src);
+    c->method = v;
+    return FL_CONFIG_OK;
+}
+
+static int parse_path(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    if (v && *v != '/')
+        return fail(err, errlen, "fnlua: %s '%s' must start with '/'", src, v);
+    c->path = v;
+    return FL_CONFIG_OK;
+}
+
+/* shared parsers write int through field(): the enums they set must be ints */
+_Static_assert(sizeof(fl_mode) == sizeof(int), "--mode is stored as an int");
+#define FIELD(name) .field = offsetof(fl_config, name)
+
+static const char *const modes[] = {[FL_MODE_EVENT] = "event", [FL_MODE_HTTP] = "http", NULL};
+static const char *const log_formats[] = {"text", "json", NULL}; /* index = log_json */
+
+/* In the order values are checked (the code directory first: FNLUA_DEFAULT_DIR may chdir). */
+static const option options[] = {
+    {"--dir", "PATH", "FNLUA_DIR", .dflt_text = "current directory, or FNLUA_DEFAULT_DIR when that is /",
+     .parse = parse_dir, .help = "code directory: handler scripts and lua_modules/"},
+    {"--handler", "M.F", "FNLUA_HANDLER", .dflt = "index.handler", .parse = parse_funcref, FIELD(handler),
+     .what = "handler", .help = "handler module (file M.lua, dots are folders) and function"},
+    {"--initializer", "M.F", "FNLUA_INITIALIZER", .dflt_text = "M.initializer if it exists", .parse = parse_hook,
+     FIELD(initializer), .what = "initializer", .help = "run once per Lua state before its first invocation"},
+    {"--shutdown", "M.F", "FNLUA_SHUTDOWN", .dflt_text = "M.shutdown if it exists", .parse = parse_hook,
+     FIELD(shutdown), .what = "shutdown hook", .help = "run once per Lua state when the instance stops"},
+    {"--mode", NULL, "FNLUA_MODE", .dflt = "event", .parse = parse_choice, FIELD(mode), .choice = modes,
+     .help = "event function (/init, /invoke) or HTTP function"},
+    {"--host", "ADDR", "FNLUA_HOST", .dflt = "0.0.0.0", .parse = parse_host, .help = "listen address (IPv4 or IPv6)"},
+    {"--port", "N", "FNLUA_PORT", .dflt = "8000", .parse = parse_int, FIELD(port), .min = 0, .max = 65535,
+     .what = "a port number", .help = "listen port, 0 picks a free one"},
+    {"--workers", "N", "FNLUA_WORKERS", .dflt_text = "CPUs available to the process", .parse = parse_int,
+     FIELD(workers), .min = 1, .max = 1024, .what = "a worker count", .help = "Lua states (and their threads)"},
+    {"--concurrency", "N", "FNLUA_CONCURRENCY", .dflt = "1000", .parse = parse_int, FIELD(concurrency), .min = 1,
+     .max = 100000, .what = "an invocation count",
+     .help = "most invocations in flight at once; more wait their turn in arrival order"},
+    {"--timeout", "S", "FNLUA_TIMEOUT", .runtime = "RUNTIME_TIMEOUT", .dflt = "30", .parse = parse_int,
+     FIELD(timeout_s), .min = 1, .max = 259200, .what = "a timeout in seconds",
+     .help = "deadline when X-CFF-Timeout is absent"},
+    {"--memory", "MB", "FNLUA_MEMORY", .runtime = "RUNTIME_MEMORY", .dflt = "512", .parse = parse_int, FIELD(memory_mb),
+     .min = 16, .max = 1048576, .what = "a memory size in MB", .help = "memory budget when X-CFF-Memory is absent"},
+    {"--max-body", "BYTES", "FNLUA_MAX_BODY", .dflt = FL_STR(FL_RESULT_MAX), .parse = parse_size, FIELD(max_body),
+     .min = 0, .max = (long long)1 << 31, .what = "a size in bytes", .help = "larger requests get 413"},
+    {"--idle-timeout", "S", "FNLUA_IDLE_TIMEOUT", .dflt = "30", .parse = parse_int, FIELD(idle_timeout_s), .min = 1,
+     .max = 86400, .what = "a timeout in seconds", .help = "close idle or stalled connections after S seconds"},
+    {"--max-connections", "N", "FNLUA_MAX_CONNECTIONS", .dflt = "1000", .parse = parse_int, FIELD(max_connections),
+     .min = 1, .max = 100000, .what = "a connection count", .help = "answer 503 past N open connections"},
+    {"--reload", NULL, "FNLUA_RELOAD", .dflt = "off", .parse = parse_switch, FIELD(reload),
+     .help = "pick up edited scripts on the next invocation"},
+    {"--log-format", NULL, "FNLUA_LOG_FORMAT", .dflt = "text", .parse = parse_choice, FIELD(log_json),
+     .choice = log_formats, .help = "plain lines or one JSON object per line"},
+    {"--log-level", "L", "FNLUA_LOG_LEVEL", .env_alt = "RUNTIME_LOG_LEVEL", .dflt = "info", .parse = parse_level,
+     .help = "debug, info, warn, error"},
+    {"--header", "'N: V'", .dflt_text = "none", .parse = parse_header, .invoke_only = 1,
+     .help = "a request header (repeatable)"},
+    {"--method", "M", .dflt_text = "POST with an event file, else GET", .parse = parse_method, .invoke_only = 1,
+     .help = "--mode http: the request's method"},
+    {"--path", "P", .dflt_text = "/", .parse = parse_path, .invoke_only = 1,
+     .help = "--mode http: the request's path and query"},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
 
 int fl_funcref_parse(fl_funcref *f, const char *spec, char *err, size_t errlen)
 {
@@ -149,8 +336,10 @@ int fl_funcref_parse(fl_funcref *f, const char *spec, char *err, size_t errlen)
     return 1;
 }
 
-/* CPUs this process may use: the affinity mask, capped by a cgroup CPU quota. */
-int fl_config_default_workers(void)
+static int cpus;
+static pthread_once_t cpus_once = PTHREAD_ONCE_INIT;
+
+static void count_cpus(void)
 {
     int n = 1;
     cpu_set_t set;
@@ -182,7 +371,13 @@ int fl_config_default_workers(void)
         if (q < n)
             n = (int)q;
     }
-    return n < 1 ? 1 : n;
+    cpus = n < 1 ? 1 : n;
+}
+
+int fl_config_cpus(void)
+{
+    pthread_once(&cpus_once, count_cpus);
+    return cpus;
 }
 
 /* The fnlua Lua library sits beside the binary: <bindir>/lua (build tree) or
@@ -214,13 +409,120 @@ static void find_libdir(fl_config *c)
 #endif
 }
 
+/* ------------------------------------------------------------------ --help */
+
+static const char *default_text(const option *o, char *buf, size_t n)
+{
+    if (o->runtime) {
+        snprintf(buf, n, "%s, else %s", o->runtime, o->dflt);
+        return buf;
+    }
+    return o->dflt ? o->dflt : o->dflt_text;
+}
+
+static void print_option(const option *o)
+{
+    char name[64], env[64] = "", also[128] = "", dflt[128];
+    int len = snprintf(name, sizeof name, "%s%s%s", o->flag, o->arg ? " " : "", o->arg ? o->arg : "");
+    for (int i = 0; o->choice && o->choice[i]; i++)
+        len += snprintf(name + len, sizeof name - (size_t)len, "%c%s", i ? '|' : ' ', o->choice[i]);
+    if (o->env)
+        snprintf(env, sizeof env, "%s%s", o->env, o->parse == parse_switch ? "=1" : "");
+    if (o->env_alt)
+        snprintf(also, sizeof also, "; %s when %s is not set", o->env_alt, o->env);
+    printf("  %-24s %-22s %s%s (default: %s)\n", name, env, o->help, also, default_text(o, dflt, sizeof dflt));
+}
+
+static void print_usage(void)
+{
+    fputs(usage_head, stdout);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (!options[i].invoke_only)
+            print_option(&options[i]);
+    fputs("  --help, --version\n\nfnlua invoke only:\n", stdout);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (options[i].invoke_only)
+            print_option(&options[i]);
+    fputs(usage_tail, stdout);
+}
+
+/* ------------------------------------------------------------ loading */
+
+static const option *find_option(const char *a, size_t len)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strlen(options[i].flag) == len && strncmp(a, options[i].flag, len) == 0)
+            return &options[i];
+    return NULL;
+}
+
+/* The command line after the command word: given[o] for each option given
+ * (the last one wins), the event file, and each --header at once. */
+static int read_args(fl_config *c, int argc, char **argv, int i, const char **given, char *err, size_t errlen)
+{
+    int positional = 0;
+    for (; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_usage();
+            return FL_CONFIG_EXIT_OK;
+        }
+        if (strcmp(a, "--version") == 0) {
+            printf("fnlua %s (%s, libmicrohttpd %s)\n", FNLUA_VERSION, LUA_RELEASE, MHD_get_version());
+            return FL_CONFIG_EXIT_OK;
+        }
+        if (c->command == FL_CMD_INVOKE && (strcmp(a, "-") == 0 || a[0] != '-')) {
+            if (positional++)
+                return fail(err, errlen, "fnlua invoke: more than one event file given ('%s')", a);
+            c->event_file = a;
+            continue;
+        }
+        const char *eq = strchr(a, '=');
+        const option *o = find_option(a, eq ? (size_t)(eq - a) : strlen(a));
+        if (!o)
+            return fail(err, errlen, "fnlua: unknown option '%s' (see fnlua --help)", a);
+        if (o->invoke_only && c->command != FL_CMD_INVOKE)
+            return fail(err, errlen, "fnlua: %s is an option of fnlua invoke only", o->flag);
+        const char *v = eq ? eq + 1 : o->parse == parse_switch ? "1" : i + 1 < argc ? argv[++i] : NULL;
+        if (!v)
+            return fail(err, errlen, "fnlua: %s needs a value (see fnlua --help)", o->flag);
+        if (o->parse == parse_header) {
+            if (parse_header(o, v, o->flag, c, err, errlen) != FL_CONFIG_OK)
+                return FL_CONFIG_ERROR;
+        } else {
+            given[o - options] = v;
+        }
+    }
+    return FL_CONFIG_OK;
+}
+
+/* Flag, else variable, else the FunctionGraph variable when it is valid,
+ * else the default; then the option's parser. */
+static int load_option(const option *o, const char *given, fl_config *c, char *err, size_t errlen)
+{
+    const char *v = given, *src = o->flag;
+    if (!v && o->env && (v = getenv(o->env)))
+        src = o->env;
+    if (!v && o->env_alt && (v = getenv(o->env_alt)))
+        src = o->env_alt;
+    if (!v && o->runtime && (v = getenv(o->runtime))) {
+        char ignored[256];
+        if (o->parse(o, v, o->runtime, c, ignored, sizeof ignored) == FL_CONFIG_OK)
+            return FL_CONFIG_OK;
+        v = NULL; /* the platform's value, not the owner's: one fnlua cannot read falls back to the default */
+    }
+    if (!v) {
+        v = o->dflt;
+        src = "default";
+    }
+    return o->parse(o, v, src, c, err, errlen);
+}
+
 int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen)
 {
-    const char *val[O_COUNT] = {0};
-    const char *src[O_COUNT] = {0}; /* the flag or variable a value came from, for messages */
+    const char *given[N_OPTIONS] = {0};
     memset(c, 0, sizeof *c);
     c->command = FL_CMD_SERVE;
-
     int i = 1;
     if (i < argc && strcmp(argv[i], "serve") == 0) {
         i++;
@@ -230,209 +532,20 @@ int fl_config_load(fl_config *c, int argc, char **argv, char *err, size_t errlen
     }
     c->headers = calloc((size_t)argc + 1, sizeof *c->headers);
     if (!c->headers)
-        FAIL("fnlua: out of memory");
+        return fail(err, errlen, "fnlua: out of memory");
+    int st = read_args(c, argc, argv, i, given, err, errlen);
+    if (st != FL_CONFIG_OK)
+        return st;
 
-    for (int o = 0; o < O_COUNT; o++) {
-        const char *e = getenv(options[o].env);
-        if (e) {
-            val[o] = e;
-            src[o] = options[o].env;
-        }
-    }
-    if (!val[O_LOG_LEVEL] && getenv("RUNTIME_LOG_LEVEL")) {
-        val[O_LOG_LEVEL] = getenv("RUNTIME_LOG_LEVEL");
-        src[O_LOG_LEVEL] = "RUNTIME_LOG_LEVEL";
-    }
-
-    int positional = 0;
-    for (; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            fputs(usage, stdout);
-            return FL_CONFIG_EXIT_OK;
-        }
-        if (strcmp(a, "--version") == 0) {
-            printf("fnlua %s (%s, libmicrohttpd %s)\n", FNLUA_VERSION, LUA_RELEASE, MHD_get_version());
-            return FL_CONFIG_EXIT_OK;
-        }
-        if (c->command == FL_CMD_INVOKE && (strcmp(a, "-") == 0 || a[0] != '-')) {
-            if (positional++)
-                FAIL("fnlua invoke: more than one event file given ('%s')", a);
-            c->event_file = a;
-            continue;
-        }
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-        if (c->command == FL_CMD_INVOKE && nlen == 8 && strncmp(a, "--header", 8) == 0) {
-            const char *h = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!h)
-                FAIL("fnlua: --header needs a value like 'X-CFF-Request-Id: 123'");
-            const char *colon = strchr(h, ':');
-            if (!colon || colon == h)
-                FAIL("fnlua: --header '%s' is not of the form 'Name: value'", h);
-            c->headers[c->n_headers++] = h;
-            continue;
-        }
-        if (c->command == FL_CMD_INVOKE &&
-            ((nlen == 8 && strncmp(a, "--method", 8) == 0) || (nlen == 6 && strncmp(a, "--path", 6) == 0))) {
-            const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!v || !*v)
-                FAIL("fnlua: %.*s needs a value", (int)nlen, a);
-            if (a[2] == 'm')
-                c->method = v;
-            else if (*v != '/')
-                FAIL("fnlua: --path '%s' must start with '/'", v);
-            else
-                c->path = v;
-            continue;
-        }
-        int found = -1;
-        for (int o = 0; o < O_COUNT; o++)
-            if (strlen(options[o].flag) == nlen && strncmp(a, options[o].flag, nlen) == 0)
-                found = o;
-        if (found < 0)
-            FAIL("fnlua: unknown option '%s' (see fnlua --help)", a);
-        if (options[found].kind == OPT_FLAG) {
-            val[found] = eq ? eq + 1 : "1";
-        } else if (eq) {
-            val[found] = eq + 1;
-        } else {
-            if (i + 1 >= argc)
-                FAIL("fnlua: %s needs a value (see fnlua --help)", options[found].flag);
-            val[found] = argv[++i];
-        }
-        src[found] = options[found].flag;
-    }
-
-    long long v;
-    /* code directory */
-    const char *dir = val[O_DIR];
-    char cwd[4096];
-    if (!dir) {
-        if (!getcwd(cwd, sizeof cwd))
-            FAIL("fnlua: cannot read the current directory: %s", strerror(errno));
-        dir = cwd;
-        /* FunctionGraph may start the container in "/" whatever the image's
-         * WorkingDir says; the image names its code directory here.  A
-         * Working Dir pointing anywhere else still wins. */
-        const char *dflt = getenv("FNLUA_DEFAULT_DIR");
-        if (strcmp(cwd, "/") == 0 && dflt && *dflt) {
-            if (chdir(dflt) != 0)
-                FAIL("fnlua: FNLUA_DEFAULT_DIR '%s' (the working directory is /): %s", dflt, strerror(errno));
-            dir = dflt;
-            src[O_DIR] = "FNLUA_DEFAULT_DIR";
-        }
-    }
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        FAIL("fnlua: code directory '%s' (%s): %s", dir, src[O_DIR] ? src[O_DIR] : "current directory",
-             strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        FAIL("fnlua: code directory '%s' (%s) is not a directory", dir, src[O_DIR] ? src[O_DIR] : "current directory");
-    if (access(dir, R_OK | X_OK) != 0)
-        FAIL("fnlua: code directory '%s' is not readable: %s", dir, strerror(errno));
-    if (!realpath(dir, c->dir))
-        FAIL("fnlua: code directory '%s': %s", dir, strerror(errno));
-
-    char ferr[512];
-    if (!fl_funcref_parse(&c->handler, val[O_HANDLER] ? val[O_HANDLER] : "index.handler", ferr, sizeof ferr))
-        FAIL("fnlua: handler (%s): %s", src[O_HANDLER], ferr);
-    if (val[O_INITIALIZER] && *val[O_INITIALIZER] &&
-        !fl_funcref_parse(&c->initializer, val[O_INITIALIZER], ferr, sizeof ferr))
-        FAIL("fnlua: initializer (%s): %s", src[O_INITIALIZER], ferr);
-    if (val[O_SHUTDOWN] && *val[O_SHUTDOWN] && !fl_funcref_parse(&c->shutdown, val[O_SHUTDOWN], ferr, sizeof ferr))
-        FAIL("fnlua: shutdown hook (%s): %s", src[O_SHUTDOWN], ferr);
-
-    c->mode = FL_MODE_EVENT;
-    if (val[O_MODE]) {
-        if (strcmp(val[O_MODE], "http") == 0)
-            c->mode = FL_MODE_HTTP;
-        else if (strcmp(val[O_MODE], "event") != 0)
-            FAIL("fnlua: %s '%s' is not 'event' or 'http'", src[O_MODE], val[O_MODE]);
-    }
-
-    snprintf(c->host, sizeof c->host, "%s", val[O_HOST] ? val[O_HOST] : "0.0.0.0");
-    if (!*c->host)
-        FAIL("fnlua: %s is empty; give an IPv4 or IPv6 address such as 0.0.0.0", src[O_HOST]);
-
-    c->port = 8000;
-    if (val[O_PORT]) {
-        if (!parse_int(val[O_PORT], 0, 65535, &v))
-            FAIL("fnlua: %s '%s' is not a port number (0-65535)", src[O_PORT], val[O_PORT]);
-        c->port = (int)v;
-    }
-
-    c->workers = fl_config_default_workers();
-    if (val[O_WORKERS]) {
-        if (!parse_int(val[O_WORKERS], 1, 1024, &v))
-            FAIL("fnlua: %s '%s' is not a worker count (1-1024)", src[O_WORKERS], val[O_WORKERS]);
-        c->workers = (int)v;
-    }
-
-    /* RUNTIME_TIMEOUT / RUNTIME_MEMORY (FunctionGraph's own variables) are the
-     * fallback when neither the flag nor FNLUA_* is given. */
-    const char *rt_timeout = getenv("RUNTIME_TIMEOUT");
-    c->timeout_s = 30;
-    if (val[O_TIMEOUT]) {
-        if (!parse_int(val[O_TIMEOUT], 1, 259200, &v))
-            FAIL("fnlua: %s '%s' is not a timeout in seconds (1-259200)", src[O_TIMEOUT], val[O_TIMEOUT]);
-        c->timeout_s = (int)v;
-    } else if (rt_timeout && parse_int(rt_timeout, 1, 259200, &v)) {
-        c->timeout_s = (int)v;
-    }
-    const char *rt_memory = getenv("RUNTIME_MEMORY");
-    c->memory_mb = 512;
-    if (val[O_MEMORY]) {
-        if (!parse_int(val[O_MEMORY], 16, 1048576, &v))
-            FAIL("fnlua: %s '%s' is not a memory size in MB (16-1048576)", src[O_MEMORY], val[O_MEMORY]);
-        c->memory_mb = (int)v;
-    } else if (rt_memory && parse_int(rt_memory, 16, 1048576, &v)) {
-        c->memory_mb = (int)v;
-    }
-
-    c->max_body = 6291456;
-    if (val[O_MAX_BODY]) {
-        if (!parse_int(val[O_MAX_BODY], 0, (long long)1 << 31, &v))
-            FAIL("fnlua: %s '%s' is not a size in bytes (0-2147483648)", src[O_MAX_BODY], val[O_MAX_BODY]);
-        c->max_body = (size_t)v;
-    }
-
-    c->idle_timeout_s = 30;
-    if (val[O_IDLE_TIMEOUT]) {
-        if (!parse_int(val[O_IDLE_TIMEOUT], 1, 86400, &v))
-            FAIL("fnlua: %s '%s' is not a timeout in seconds (1-86400)", src[O_IDLE_TIMEOUT], val[O_IDLE_TIMEOUT]);
-        c->idle_timeout_s = (int)v;
-    }
-    c->max_connections = 1000;
-    if (val[O_MAX_CONNECTIONS]) {
-        if (!parse_int(val[O_MAX_CONNECTIONS], 1, 100000, &v))
-            FAIL("fnlua: %s '%s' is not a connection count (1-100000)", src[O_MAX_CONNECTIONS], val[O_MAX_CONNECTIONS]);
-        c->max_connections = (int)v;
-    }
-
-    if (val[O_RELOAD]) {
-        const char *r = val[O_RELOAD];
-        if (strcmp(r, "1") == 0 || strcasecmp(r, "true") == 0 || strcasecmp(r, "yes") == 0 || strcasecmp(r, "on") == 0)
-            c->reload = 1;
-        else if (!(strcmp(r, "0") == 0 || !*r || strcasecmp(r, "false") == 0 || strcasecmp(r, "no") == 0 ||
-                   strcasecmp(r, "off") == 0))
-            FAIL("fnlua: %s '%s' is not 1 or 0", src[O_RELOAD], r);
-    }
-
-    if (val[O_LOG_FORMAT]) {
-        if (strcmp(val[O_LOG_FORMAT], "json") == 0)
-            c->log_json = 1;
-        else if (strcmp(val[O_LOG_FORMAT], "text") != 0)
-            FAIL("fnlua: %s '%s' is not 'text' or 'json'", src[O_LOG_FORMAT], val[O_LOG_FORMAT]);
-    }
-    c->log_level = FL_LOG_INFO;
-    if (val[O_LOG_LEVEL] && !fl_log_parse_level(val[O_LOG_LEVEL], &c->log_level))
-        FAIL("fnlua: %s '%s' is not one of debug, info, warn, error", src[O_LOG_LEVEL], val[O_LOG_LEVEL]);
+    c->cpus = fl_config_cpus();
+    c->workers = c->cpus; /* --workers has no default of its own */
+    for (size_t o = 0; o < N_OPTIONS; o++)
+        if (load_option(&options[o], given[o], c, err, errlen) != FL_CONFIG_OK)
+            return FL_CONFIG_ERROR;
 
     if (c->command == FL_CMD_INVOKE && c->event_file && strcmp(c->event_file, "-") != 0 &&
         access(c->event_file, R_OK) != 0)
-        FAIL("fnlua invoke: cannot read event file '%s': %s", c->event_file, strerror(errno));
-
+        return fail(err, errlen, "fnlua invoke: cannot read event file '%s': %s", c->event_file, strerror(errno));
     find_libdir(c);
     return FL_CONFIG_OK;
 }

@@ -2,9 +2,13 @@
  * config.h - command line and environment configuration.
  *
  * Every option of `fnlua serve` / `fnlua invoke` has a flag and an FNLUA_*
- * environment variable; flags win.  Validation happens here, once, at start:
- * a bad value is one clear line on stderr and a non-zero exit, never a
- * surprise at the first request.  Uses log.h for level names.
+ * environment variable; flags win.  One table in config.c describes each
+ * option (flag, variable, default, validation, help line), so adding an
+ * option is one row there, its field here and its row in
+ * docs/configuration.md (a test holds the docs to --help).  Validation happens here,
+ * once, at start: a bad value is one clear line on stderr and exit status 2,
+ * never a surprise at the first request.  Facts about the machine (the CPU
+ * count) are measured here once, too.  Uses log.h for level names.
  */
 #ifndef FL_CONFIG_H
 #define FL_CONFIG_H
@@ -35,10 +39,11 @@ typedef struct fl_config {
     fl_mode mode;
     char host[256];
     int port;
-    int workers;
-    int concurrency; /* most invocations in flight at once (0: the default) */
-    int timeout_s; /* when X-CFF-Timeout is absent */
-    int memory_mb; /* when X-CFF-Memory is absent */
+    int cpus;        /* CPUs this process may use (affinity, cgroup quota), measured at start */
+    int workers;     /* Lua states; default cpus */
+    int concurrency; /* most invocations in flight at once; more wait their turn in arrival order */
+    int timeout_s;   /* when X-CFF-Timeout is absent */
+    int memory_mb;   /* when X-CFF-Memory is absent */
     size_t max_body;
     int idle_timeout_s;  /* idle or stalled connections are closed after this */
     int max_connections; /* past this, new connections get 503 */
@@ -62,6 +67,9 @@ void fl_config_free(fl_config *c);
 
 /* Splits and checks "a.b.c.func"; 0 and err filled on a bad name. */
 int fl_funcref_parse(fl_funcref *f, const char *spec, char *err, size_t errlen);
-int fl_config_default_workers(void);
+/* CPUs this process may use: the affinity mask, capped by a cgroup CPU
+ * quota, at least 1.  Measured on the first call (fl_config_load makes it,
+ * at start), the same number afterwards; any thread may call it. */
+int fl_config_cpus(void);
 
 #endif

@@ -1,7 +1,10 @@
 /*
- * test_config.c - config.c's handler names (fl_funcref_parse) and
- * worker.c's memory arithmetic (fl_worker_budget).
+ * test_config.c - config.c's handler names (fl_funcref_parse), its option
+ * table as fl_config_load reads it (--concurrency, --host, the CPU count),
+ * and worker.c's memory arithmetic (fl_worker_budget).
  */
+#include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -142,9 +145,94 @@ static void test_budget(void)
     CHECK_INT("memory 1..15 MB (X-CFF-Memory header) -> budget <= instance memory", small_over, 0);
 }
 
+/* fl_config_load on `fnlua serve --dir / ARGS...` (NULL-terminated), with
+ * FNLUA_CONCURRENCY set to env (NULL: unset); its status, err filled. */
+static int load(fl_config *c, const char *env, char *err, size_t errlen, ...)
+{
+    char *argv[16] = {"fnlua", "serve", "--dir", "/"};
+    int argc = 4;
+    va_list ap;
+    va_start(ap, errlen);
+    for (char *a; argc < 15 && (a = va_arg(ap, char *));)
+        argv[argc++] = a;
+    va_end(ap);
+    if (env)
+        setenv("FNLUA_CONCURRENCY", env, 1);
+    else
+        unsetenv("FNLUA_CONCURRENCY");
+    err[0] = '\0';
+    int st = fl_config_load(c, argc, argv, err, errlen);
+    fl_config_free(c);
+    return st;
+}
+
+static void test_concurrency(void)
+{
+    fl_config c;
+    char err[512];
+    CHECK_INT("no --concurrency -> loads", load(&c, NULL, err, sizeof err, NULL), FL_CONFIG_OK);
+    CHECK_INT("no --concurrency, no FNLUA_CONCURRENCY -> 1000", c.concurrency, 1000);
+    load(&c, NULL, err, sizeof err, "--concurrency", "7", NULL);
+    CHECK_INT("--concurrency 7 -> 7", c.concurrency, 7);
+    load(&c, NULL, err, sizeof err, "--concurrency=1", NULL);
+    CHECK_INT("--concurrency=1 (lowest) -> 1", c.concurrency, 1);
+    load(&c, "100000", err, sizeof err, NULL);
+    CHECK_INT("FNLUA_CONCURRENCY=100000 (highest) -> 100000", c.concurrency, 100000);
+    load(&c, "50", err, sizeof err, "--concurrency", "20", NULL);
+    CHECK_INT("--concurrency 20 with FNLUA_CONCURRENCY=50 -> the flag wins", c.concurrency, 20);
+
+    static const char *const bad[] = {"0", "-1", "100001", "abc", "", " 5", "5x", "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "--concurrency '%s' -> refused", bad[i]);
+        CHECK_INT(name, load(&c, NULL, err, sizeof err, "--concurrency", bad[i], NULL), FL_CONFIG_ERROR);
+        snprintf(name, sizeof name, "--concurrency '%s' -> one line naming the flag and the range", bad[i]);
+        CHECK(name, strstr(err, "--concurrency") && strstr(err, "1-100000") && !strchr(err, '\n'));
+        snprintf(name, sizeof name, "FNLUA_CONCURRENCY='%s' -> refused naming the variable", bad[i]);
+        CHECK(name, load(&c, bad[i], err, sizeof err, NULL) == FL_CONFIG_ERROR && strstr(err, "FNLUA_CONCURRENCY"));
+    }
+    unsetenv("FNLUA_CONCURRENCY");
+}
+
+static void test_host(void)
+{
+    fl_config c;
+    char err[512];
+    static const char *const good[] = {"0.0.0.0", "127.0.0.1", "::", "::1", "fe80::1"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "--host %s -> accepted", good[i]);
+        CHECK_INT(name, load(&c, NULL, err, sizeof err, "--host", good[i], NULL), FL_CONFIG_OK);
+        CHECK_STR(name, c.host, good[i]);
+    }
+    static const char *const bad[] = {"not-an-ip", "localhost", "1.2.3", "256.0.0.1", "127.0.0.1:80", ""};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "--host '%s' -> refused at configuration, naming --host", bad[i]);
+        CHECK(name,
+              load(&c, NULL, err, sizeof err, "--host", bad[i], NULL) == FL_CONFIG_ERROR && strstr(err, "--host"));
+    }
+}
+
+static void test_cpus(void)
+{
+    fl_config c;
+    char err[512];
+    load(&c, NULL, err, sizeof err, NULL);
+    CHECK("CPU count measured at start -> at least 1", c.cpus >= 1);
+    CHECK_INT("CPU count -> the same number on every call", fl_config_cpus(), c.cpus);
+    CHECK_INT("no --workers -> workers = CPU count", c.workers, c.cpus);
+    load(&c, NULL, err, sizeof err, "--workers", "3", NULL);
+    CHECK_INT("--workers 3 -> 3", c.workers, 3);
+    CHECK_INT("--workers 3 -> CPU count unchanged", c.cpus, fl_config_cpus());
+}
+
 int main(void)
 {
     test_funcref();
+    test_concurrency();
+    test_host();
+    test_cpus();
     test_budget();
     return check_finish("test_config");
 }
