@@ -5,7 +5,7 @@
 --   local hwcloud = require "fnlua.hwcloud"
 --   local res, err = http.request(hwcloud.sign({
 --     method = "POST",
---     url = "https://smn.eu-de.otc.t-systems.com/v2/" .. project .. "/notifications/topics/" .. urn .. "/publish",
+--     url = "https://smn.cn-north-4.myhuaweicloud.com/v2/" .. project .. "/notifications/topics/" .. urn .. "/publish",
 --     body = { subject = "hi", message = "hello" },
 --   }, context))
 --
