@@ -34,6 +34,8 @@
 -- APIs that take an IAM token instead: headers = { ["X-Auth-Token"] = context:getToken() }.
 local crypto = require "fnlua.crypto"
 local json = require "fnlua.json"
+local escape = require("fnlua.url").escape
+local unescape = require("fnlua.url").unescape
 
 local M = {}
 
@@ -43,19 +45,6 @@ local DEFAULT_PORT = { http = "80", https = "443" }
 
 local function fail(msg)
   error("hwcloud.sign: " .. msg, 0)
-end
-
--- RFC 3986: every byte but the unreserved A-Z a-z 0-9 - _ . ~ as %XX
-local function escape(s)
-  return (s:gsub("[^A-Za-z0-9_.~%-]", function(c)
-    return string.format("%%%02X", c:byte())
-  end))
-end
-
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h)
-    return string.char(tonumber(h, 16))
-  end))
 end
 
 -- "https://user@host:8443/a/b?x=1#f" -> { scheme, authority, host, port, path, query }

@@ -28,9 +28,9 @@ T["key longer than the block (131 bytes) -> HMAC-SHA256 (RFC 4231 test case 6)"]
 end
 
 T["bytes -> lower-case hex, two digits a byte"] = function()
-  check.eq(crypto.hex(""), "", "empty")
-  check.eq(crypto.hex("\0\1\15\16\171\255"), "00010f10abff", "edge bytes")
-  check.eq(crypto.hex("AZ"), "415a", "text")
+  for _, v in ipairs({ { "", "" }, { "\0\1\15\16\171\255", "00010f10abff" }, { "AZ", "415a" } }) do
+    check.eq(crypto.hex(v[1]), v[2], "hex of " .. string.format("%q", v[1]))
+  end
 end
 
 T["random(n) -> n bytes, different every call"] = function()
