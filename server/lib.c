@@ -5,6 +5,7 @@
 
 #include "base64.h"
 #include "buf.h"
+#include "crypto.h"
 #include "json.h"
 #include "limit.h"
 
@@ -195,5 +196,7 @@ void fl_lib_openstate(lua_State *L)
     lua_setfield(L, -2, "fnlua.json");
     lua_pushcfunction(L, luaopen_fnlua_base64);
     lua_setfield(L, -2, "fnlua.base64");
+    lua_pushcfunction(L, fl_crypto_open);
+    lua_setfield(L, -2, "fnlua.crypto");
     lua_pop(L, 1);
 }

@@ -2,8 +2,9 @@
  * lib.h - the Lua modules fnlua provides in C.
  *
  * Registered in package.preload of every state: "cjson" (lua-cjson, linked
- * in), "fnlua.json" (the exact codec of json.h) and "fnlua.base64".  The
- * Lua half of the library lives in lua/fnlua/ and is found by loader.c.
+ * in), "fnlua.json" (the exact codec of json.h), "fnlua.base64" and
+ * "fnlua.crypto" (crypto.h).  The Lua half of the library lives in
+ * lua/fnlua/ and is found by loader.c.
  * Also replaces the standard functions a handler could use to take the
  * server down or escape its deadline: os.exit, debug.sethook, and xpcall
  * (its message handler is skipped once the invocation has timed out).

@@ -3,6 +3,7 @@
 --
 --   local router = require "fnlua.router"
 --   local apig = require "fnlua.apig"
+local unescape = require("fnlua.url").unescape
 --   local r = router.new()
 --   r:get("/users/:id", function(req, params, context)
 --     return apig.json(200, { id = params.id })
@@ -34,12 +35,6 @@ Router.__index = Router
 
 function M.new()
   return setmetatable({ routes = {} }, Router)
-end
-
-local function unescape(s)
-  return (s:gsub("%%(%x%x)", function(h)
-    return string.char(tonumber(h, 16))
-  end))
 end
 
 -- "/a//b/" -> { "a", "b" }

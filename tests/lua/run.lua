@@ -8,6 +8,7 @@ local FILES = {
   "test_base64",
   "test_cjson",
   "test_package",
+  "test_crypto",
 }
 
 -- Runs one test; returns true, or false and the error with its traceback.

@@ -3,7 +3,7 @@
 local M = {}
 
 -- each suite module returns an array of { "name", function() ... end }
-M.suites = { "test_apig", "test_router" }
+M.suites = { "test_apig", "test_router", "test_url", "test_hwcloud" }
 
 function M.handler(event, context)
   local passed, failed, failures = 0, 0, {}
