@@ -10,6 +10,8 @@
 #   make test-image  only the image tests (root: builds and runs the OCI image)
 #   make image       build the OCI image of HANDLER (default handlers/hello) into image/out
 #   make bench       benchmarks against the peers, report in bench/results/<date>/
+#                    (the I/O-bound workload, io.md, then the echo workload, report.md)
+#   make bench-io    only the I/O-bound workload (bench/run io)
 #   make fuzz        a longer libFuzzer run (FUZZ_SECONDS per target, default 300)
 #   make clean
 
@@ -23,7 +25,7 @@ PORT       ?= 8000
 HANDLER    ?= handlers/hello
 CMAKE_GEN  := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 
-.PHONY: all build run test test-plain test-asan test-tsan test-fuzz test-image fuzz fuzz-build image bench clean
+.PHONY: all build run test test-plain test-asan test-tsan test-fuzz test-image fuzz fuzz-build image bench bench-io clean
 
 all: build
 
@@ -81,6 +83,10 @@ test-image:
 bench:
 	@tools/deps bench
 	bench/run
+
+bench-io:
+	@tools/deps bench
+	bench/run io
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD)
