@@ -70,20 +70,25 @@ static const char *no_proxy(void)
     return v && *v ? v : NULL;
 }
 
+/* "host[:port]" of an http(s) URL, for error messages: a plain scan, no
+ * allocation (libcurl itself parses the URL when the transfer starts). */
 static void remember_host(fl_fetch *f, const char *url)
 {
-    CURLU *u = curl_url();
-    char *host = NULL;
-    f->host[0] = '\0';
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK) {
-        snprintf(f->host, sizeof f->host, "%s", host);
+    const char *p = strstr(url, "://");
+    p = p ? p + 3 : url;
+    size_t n = strcspn(p, "/?#");
+    const char *at = memchr(p, '@', n);
+    if (at) {
+        n -= (size_t)(at + 1 - p);
+        p = at + 1;
     }
-    curl_free(host);
-    curl_url_cleanup(u);
+    if (n >= sizeof f->host)
+        n = sizeof f->host - 1;
+    memcpy(f->host, p, n);
+    f->host[n] = '\0';
 }
 
-int fl_fetch_init(fl_fetch *f, const fl_fetch_opts *o, char *err, size_t errlen)
+int fl_fetch_init(fl_fetch *f, const fl_fetch_opts *o, CURL *reuse, char *err, size_t errlen)
 {
     memset(f, 0, sizeof *f);
     f->headers = o->headers;
@@ -95,7 +100,7 @@ int fl_fetch_init(fl_fetch *f, const fl_fetch_opts *o, char *err, size_t errlen)
     }
     f->result = FL_FETCH_CANCELLED; /* until it ends */
     snprintf(f->error, sizeof f->error, "cancelled: the call to %s did not run to its end", f->host);
-    f->easy = curl_easy_init();
+    f->easy = reuse ? reuse : curl_easy_init();
     if (!f->easy) {
         snprintf(err, errlen, "cannot start a transfer: out of memory");
         return -1;
@@ -265,6 +270,13 @@ void fl_fetch_run(fl_fetch **fs, size_t n)
     for (size_t i = 0; i < n; i++)
         curl_multi_remove_handle(m, fs[i]->easy);
     curl_multi_cleanup(m);
+}
+
+CURL *fl_fetch_detach(fl_fetch *f)
+{
+    CURL *e = f->easy;
+    f->easy = NULL;
+    return e;
 }
 
 void fl_fetch_free(fl_fetch *f)

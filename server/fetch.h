@@ -74,14 +74,17 @@ typedef struct fl_fetch {
 int fl_fetch_global_init(void);
 void fl_fetch_global_cleanup(void);
 
-/* 0, or -1 with err filled (bad URL, out of memory): nothing to free then
- * but the fetch itself with fl_fetch_free. */
-int fl_fetch_init(fl_fetch *f, const fl_fetch_opts *o, char *err, size_t errlen);
+/* 0, or -1 with err filled (bad URL, out of memory); f is to be freed with
+ * fl_fetch_free either way.  reuse: an easy handle that was reset, or NULL
+ * for a new one. */
+int fl_fetch_init(fl_fetch *f, const fl_fetch_opts *o, CURL *reuse, char *err, size_t errlen);
 /* The transfer ended with code (the loop, or fl_fetch_run): fills result
  * and error.  Does not wake anyone. */
 void fl_fetch_finished(fl_fetch *f, CURLcode code);
 /* Runs n transfers to their end on the calling thread. */
 void fl_fetch_run(fl_fetch **fs, size_t n);
+/* Takes the easy handle out of an ended transfer, for reuse (curl_easy_reset). */
+CURL *fl_fetch_detach(fl_fetch *f);
 void fl_fetch_free(fl_fetch *f);
 
 #endif

@@ -1,12 +1,12 @@
 /*
  * http.h - the libmicrohttpd glue.
  *
- * libmicrohttpd runs one epoll thread per worker; each accepts connections,
- * parses requests and hands a complete one to the runtime as an fl_job.
- * The runtime may run it right there, within a short time slice, or take it
- * to another thread, suspending the connection first (job->suspend) and
- * resuming it when the answer is ready (job->done); so a slow invocation
- * holds an HTTP thread for at most one slice.  Routes, body limits and the shapes of the
+ * libmicrohttpd runs one epoll thread per Lua state (--workers); each
+ * accepts connections, parses requests and hands a complete one to the
+ * runtime as an fl_job.  The runtime may run it right there, within a short
+ * time slice, or go on with it elsewhere, suspending the connection first
+ * (job->suspend) and resuming it when the answer is ready (job->done); so a
+ * slow or waiting invocation holds an HTTP thread for at most one slice.  Routes, body limits and the shapes of the
  * non-function answers (404, 405, 413, /healthz) live here.  Knows nothing
  * of Lua.  MHD_NO is returned only to drop a connection.
  */

@@ -27,13 +27,17 @@ static const char batch_mt[] = "fnlua.http.batch";
  * the call, and its __gc frees what an error left behind. */
 typedef struct batch {
     int n;
+    fl_loop *loop; /* where easy handles come from and go back to (NULL: none) */
     fl_fetch f[];
 } batch;
 
 static void batch_release(batch *b)
 {
-    for (int i = 0; i < b->n; i++)
+    for (int i = 0; i < b->n; i++) {
+        if (b->loop && !b->f[i].running)
+            fl_loop_easy_done(b->loop, fl_fetch_detach(&b->f[i]));
         fl_fetch_free(&b->f[i]);
+    }
     b->n = 0;
 }
 
@@ -280,7 +284,7 @@ static void build(lua_State *L, int t, batch *b, int i)
     sc->headers = NULL; /* fl_fetch_init takes them over */
 
     char err[256];
-    int rc = fl_fetch_init(&b->f[i], &o, err, sizeof err);
+    int rc = fl_fetch_init(&b->f[i], &o, b->loop ? fl_loop_easy(b->loop) : NULL, err, sizeof err);
     b->n = i + 1; /* freed with the batch from now on, even half set up */
     lua_settop(L, top);
     if (rc != 0)
@@ -403,6 +407,8 @@ static batch *new_batch(lua_State *L, int n)
 {
     batch *b = lua_newuserdatauv(L, sizeof *b + (size_t)n * sizeof(fl_fetch), 0);
     b->n = 0;
+    fl_waiter *w = suspendable(L);
+    b->loop = w ? w->loop : NULL;
     luaL_setmetatable(L, batch_mt);
     return b;
 }

@@ -1,5 +1,6 @@
 /*
- * limit.h - memory budget and deadline for one Lua state.
+ * limit.h - memory budget of one Lua state, deadline and time slice of the
+ * invocation running in it.
  *
  * Memory: fl_limits_alloc is the state's lua_Alloc (ud = fl_limits).  It
  * counts the bytes the state holds and refuses growth past the budget, so
@@ -9,12 +10,15 @@
  *
  * Deadline: a count hook checks a monotonic deadline every FL_HOOK_COUNT VM
  * instructions; once expired it re-arms itself to fire on every
- * instruction, so a handler's own pcall cannot swallow the timeout.
+ * instruction, so a handler's own pcall cannot swallow the timeout.  Many
+ * invocations take turns in one state: each keeps its deadline and flags in
+ * an fl_limits_run, swapped in and out around each resume.  Code that
+ * waited outside Lua checks them with fl_limits_check when it comes back.
  *
- * Time slice: the same hook ends an invocation's slice on the HTTP thread.
- * When the slice is over and the invocation's own coroutine can yield, the
- * hook yields it (lua_yield from a count hook); the caller then hands the
- * paused invocation to a worker thread (see runtime.c).
+ * Time slice: the same hook ends a slice of an invocation.  When the slice
+ * is over and the invocation's own coroutine can yield, the hook yields it
+ * (lua_yield from a count hook); the runtime then leaves the paused
+ * invocation to its state's loop thread (see runtime.c).
  */
 #ifndef FL_LIMIT_H
 #define FL_LIMIT_H

@@ -19,6 +19,8 @@
 
 /* Idle keep-alive connections a state keeps for reuse across invocations. */
 #define FL_LOOP_MAX_CONNECTS 256
+/* Easy handles kept for the next calls (reset, not re-created). */
+#define FL_LOOP_SPARE_EASY 64
 
 struct fl_loop {
     int epfd;
@@ -31,6 +33,10 @@ struct fl_loop {
     fl_timer **heap; /* sleeps, soonest first */
     size_t n_heap, cap_heap;
     int cancelled;
+    double poll_until; /* when the loop's thread wakes up by itself (0: never, < 0: not waiting) */
+    int kick;          /* libcurl wants its timer earlier than that: wake the thread */
+    CURL *spare[FL_LOOP_SPARE_EASY];
+    int n_spare;
 };
 
 /* ---------------------------------------------------------------- waiters */
@@ -148,6 +154,8 @@ static int on_timer(CURLM *multi, long ms, void *userp)
     (void)multi;
     fl_loop *l = userp;
     l->curl_at = ms < 0 ? 0 : fl_now() + ms / 1000.0;
+    if (l->curl_at && l->poll_until >= 0 && (l->poll_until == 0 || l->curl_at < l->poll_until))
+        l->kick = 1;
     return 0;
 }
 
@@ -161,6 +169,7 @@ fl_loop *fl_loop_create(void)
     l->epfd = epoll_create1(EPOLL_CLOEXEC);
     l->wakefd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     l->multi = curl_multi_init();
+    l->poll_until = -1;
     pthread_mutex_init(&l->lock, NULL);
     if (l->epfd < 0 || l->wakefd < 0 || !l->multi) {
         fl_loop_free(l);
@@ -181,6 +190,8 @@ void fl_loop_free(fl_loop *l)
     if (!l)
         return;
     /* no invocation waits any more (the runtime drains first) */
+    for (int i = 0; i < l->n_spare; i++)
+        curl_easy_cleanup(l->spare[i]);
     if (l->multi)
         curl_multi_cleanup(l->multi);
     if (l->epfd >= 0)
@@ -197,6 +208,58 @@ void fl_loop_wake(fl_loop *l)
     uint64_t one = 1;
     ssize_t rc = write(l->wakefd, &one, sizeof one);
     (void)rc; /* EAGAIN: the counter is already non-zero, a wake-up is pending */
+}
+
+/* ---------------------------------------------------------------- ended transfers */
+
+/* Under lock: takes f out of the multi handle and the list. */
+static void unlink_xfer(fl_loop *l, fl_fetch *f)
+{
+    curl_multi_remove_handle(l->multi, f->easy);
+    f->running = 0;
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        l->xfers = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    f->prev = f->next = NULL;
+    l->n_xfers--;
+}
+
+/* Under lock: the transfers libcurl says have ended, finished and unlinked,
+ * as a list through next. */
+static fl_fetch *collect_done_locked(fl_loop *l)
+{
+    fl_fetch *done = NULL;
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(l->multi, &left))) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        fl_fetch *f = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
+        CURLcode code = msg->data.result;
+        unlink_xfer(l, f);
+        fl_fetch_finished(f, code);
+        f->next = done;
+        done = f;
+    }
+    return done;
+}
+
+/* With no lock held (ready() takes the runtime's): one wait ends per transfer. */
+static int end_waits(fl_fetch *done)
+{
+    int n = 0;
+    while (done) {
+        fl_fetch *f = done;
+        done = f->next;
+        f->next = NULL;
+        fl_wait_end(f->waiter); /* f may be freed from here on */
+        n++;
+    }
+    return n;
 }
 
 /* ---------------------------------------------------------------- registering waits */
@@ -220,8 +283,44 @@ void fl_loop_add(fl_loop *l, fl_fetch *f)
         l->xfers->prev = f;
     l->xfers = f;
     l->n_xfers++;
+    /* Start it here (a request on a kept-alive connection goes out at
+     * once); the loop's thread is only woken when libcurl now needs its
+     * timer earlier than that thread will look, or has a result. */
+    int running;
+    l->curl_at = 0;
+    curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    fl_fetch *done = collect_done_locked(l);
+    int wake = l->kick;
+    l->kick = 0;
     pthread_mutex_unlock(&l->lock);
-    fl_loop_wake(l); /* the loop's thread re-reads libcurl's timer */
+    if (wake)
+        fl_loop_wake(l);
+    end_waits(done);
+}
+
+CURL *fl_loop_easy(fl_loop *l)
+{
+    CURL *e = NULL;
+    pthread_mutex_lock(&l->lock);
+    if (l->n_spare > 0)
+        e = l->spare[--l->n_spare];
+    pthread_mutex_unlock(&l->lock);
+    return e;
+}
+
+void fl_loop_easy_done(fl_loop *l, CURL *e)
+{
+    if (!e)
+        return;
+    curl_easy_reset(e);
+    pthread_mutex_lock(&l->lock);
+    if (l->n_spare < FL_LOOP_SPARE_EASY) {
+        l->spare[l->n_spare++] = e;
+        e = NULL;
+    }
+    pthread_mutex_unlock(&l->lock);
+    if (e)
+        curl_easy_cleanup(e);
 }
 
 void fl_loop_sleep(fl_loop *l, fl_timer *t, double at)
@@ -229,12 +328,14 @@ void fl_loop_sleep(fl_loop *l, fl_timer *t, double at)
     t->at = at;
     pthread_mutex_lock(&l->lock);
     int ok = !l->cancelled && heap_push(l, t) == 0;
+    int wake = ok && l->poll_until >= 0 && (l->poll_until == 0 || at < l->poll_until);
     pthread_mutex_unlock(&l->lock);
     if (!ok) {
         fl_wait_end(t->waiter);
         return;
     }
-    fl_loop_wake(l);
+    if (wake)
+        fl_loop_wake(l);
 }
 
 void fl_loop_cancel_all(fl_loop *l)
@@ -255,21 +356,6 @@ int fl_loop_busy(fl_loop *l)
 
 /* ---------------------------------------------------------------- polling */
 
-/* Under lock: takes f out of the multi handle and the list. */
-static void unlink_xfer(fl_loop *l, fl_fetch *f)
-{
-    curl_multi_remove_handle(l->multi, f->easy);
-    f->running = 0;
-    if (f->prev)
-        f->prev->next = f->next;
-    else
-        l->xfers = f->next;
-    if (f->next)
-        f->next->prev = f->prev;
-    f->prev = f->next = NULL;
-    l->n_xfers--;
-}
-
 int fl_loop_poll(fl_loop *l, double max_s)
 {
     struct epoll_event evs[64];
@@ -279,12 +365,9 @@ int fl_loop_poll(fl_loop *l, double max_s)
         next = l->curl_at;
     if (l->n_heap && (!next || l->heap[0]->at < next))
         next = l->heap[0]->at;
-    int cancelled = l->cancelled;
-    pthread_mutex_unlock(&l->lock);
-
     int timeout_ms;
     double now = fl_now();
-    if (cancelled) {
+    if (l->cancelled) {
         timeout_ms = 0;
     } else {
         double wait = max_s; /* < 0: no limit */
@@ -294,12 +377,18 @@ int fl_loop_poll(fl_loop *l, double max_s)
         if (wait >= 0 && timeout_ms > 1000000)
             timeout_ms = 1000000;
     }
+    /* what another thread compares its new timer with, to wake this one */
+    l->poll_until = timeout_ms < 0 ? 0 : now + timeout_ms / 1000.0;
+    l->kick = 0;
+    pthread_mutex_unlock(&l->lock);
+
     int n = epoll_wait(l->epfd, evs, 64, timeout_ms);
 
     fl_fetch *done = NULL;
     fl_timer *woke[64];
     int n_woke = 0;
     pthread_mutex_lock(&l->lock);
+    l->poll_until = -1; /* awake: it reads the timers again before it sleeps */
     int running;
     for (int i = 0; i < n; i++) {
         if (evs[i].data.fd == l->wakefd) {
@@ -317,19 +406,7 @@ int fl_loop_poll(fl_loop *l, double max_s)
         l->curl_at = 0;
         curl_multi_socket_action(l->multi, CURL_SOCKET_TIMEOUT, 0, &running);
     }
-    CURLMsg *msg;
-    int left;
-    while ((msg = curl_multi_info_read(l->multi, &left))) {
-        if (msg->msg != CURLMSG_DONE)
-            continue;
-        fl_fetch *f = NULL;
-        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&f);
-        CURLcode code = msg->data.result;
-        unlink_xfer(l, f);
-        fl_fetch_finished(f, code);
-        f->next = done;
-        done = f;
-    }
+    done = collect_done_locked(l);
     if (l->cancelled) {
         while (l->xfers) {
             fl_fetch *f = l->xfers;
@@ -347,14 +424,7 @@ int fl_loop_poll(fl_loop *l, double max_s)
     pthread_mutex_unlock(&l->lock);
 
     /* wake the waiters with no lock held: ready() takes the runtime's */
-    int ended = 0;
-    while (done) {
-        fl_fetch *f = done;
-        done = f->next;
-        f->next = NULL;
-        fl_wait_end(f->waiter);
-        ended++;
-    }
+    int ended = end_waits(done);
     for (int i = 0; i < n_woke; i++)
         fl_wait_end(woke[i]->waiter);
     return ended + n_woke;

@@ -27,6 +27,7 @@
 #include <stdatomic.h>
 #include <stddef.h>
 
+#include <curl/curl.h>
 #include <lua.h>
 
 typedef struct fl_loop fl_loop;
@@ -56,6 +57,10 @@ void fl_loop_free(fl_loop *l);
 
 /* Starts transfer f (its waiter set); it ends through fl_fetch_finished. */
 void fl_loop_add(fl_loop *l, fl_fetch *f);
+/* An easy handle kept from an ended call (reset), or NULL. */
+CURL *fl_loop_easy(fl_loop *l);
+/* Gives an ended call's easy handle back for reuse. */
+void fl_loop_easy_done(fl_loop *l, CURL *e);
 /* Ends one wait of t->waiter at time at. */
 void fl_loop_sleep(fl_loop *l, fl_timer *t, double at);
 /* Makes a blocked fl_loop_poll return. */
