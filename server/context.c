@@ -36,22 +36,44 @@ static void new_request_id(char *out, size_t n)
              r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
+/* The platform's X-CFF-* header `name`, or NULL.  In HTTP mode every header
+ * comes from the function's own clients, so none is trusted: limits come
+ * from the configuration, context getters from the RUNTIME_* environment. */
+static const char *platform_header(const fl_request *req, const char *name, size_t *len)
+{
+    return req->kind == FL_REQ_HTTP ? NULL : fl_request_header(req, name, len);
+}
+
 /* A positive integer header, else dflt (the configuration, which already
  * folds in RUNTIME_TIMEOUT / RUNTIME_MEMORY). */
 static int header_int(const fl_request *req, const char *name, int dflt)
 {
-    const char *v = fl_request_header(req, name, NULL);
+    const char *v = platform_header(req, name, NULL);
     return v && atoi(v) > 0 ? atoi(v) : dflt;
+}
+
+/* [A-Za-z0-9._-]{1,128}: an id that cannot forge a log line or a JSON field. */
+static int request_id_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > FL_REQUEST_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
 }
 
 void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_timeout_s, int default_memory_mb)
 {
-    size_t n;
-    const char *rid = fl_request_header(req, "X-CFF-Request-Id", &n);
-    if (rid && n < sizeof inv->request_id) {
+    size_t n = 0;
+    const char *rid = platform_header(req, "X-CFF-Request-Id", &n);
+    if (rid && request_id_ok(rid, n)) {
         memcpy(inv->request_id, rid, n);
         inv->request_id[n] = '\0';
-    } else if (req->kind == FL_REQ_INIT || req->kind == FL_REQ_REBUILD) {
+    } else if (!rid && (req->kind == FL_REQ_INIT || req->kind == FL_REQ_REBUILD)) {
         strcpy(inv->request_id, "-"); /* the platform's /init carries none, a SIGHUP swap has none */
     } else {
         new_request_id(inv->request_id, sizeof inv->request_id);
@@ -93,7 +115,7 @@ static void push_str(lua_State *L, const char *s, size_t n)
 static int push_header_env(lua_State *L, const fl_request *req, const char *header, const char *env)
 {
     size_t n = 0;
-    const char *v = header ? fl_request_header(req, header, &n) : NULL;
+    const char *v = header ? platform_header(req, header, &n) : NULL;
     if (!v && env) {
         v = getenv(env);
         n = v ? strlen(v) : 0;
@@ -173,7 +195,7 @@ static int getFunctionName(lua_State *L)
 {
     fl_invocation *inv = check_ctx(L);
     size_t n = 0;
-    const char *v = fl_request_header(inv->req, "X-CFF-Func-Name", &n);
+    const char *v = platform_header(inv->req, "X-CFF-Func-Name", &n);
     if (!v) {
         v = getenv("RUNTIME_FUNC_NAME");
         n = v ? strlen(v) : 0;
@@ -193,7 +215,7 @@ static int getAlias(lua_State *L)
 {
     fl_invocation *inv = check_ctx(L);
     size_t n = 0;
-    const char *v = fl_request_header(inv->req, "X-Cff-Origin-Version-Tag", &n);
+    const char *v = platform_header(inv->req, "X-Cff-Origin-Version-Tag", &n);
     if (v && *v == '!') {
         v++;
         n--;
@@ -206,7 +228,7 @@ static int getInvokeType(lua_State *L)
 {
     fl_invocation *inv = check_ctx(L);
     size_t n = 0;
-    const char *v = fl_request_header(inv->req, "X-CFF-Invoke-Type", &n);
+    const char *v = platform_header(inv->req, "X-CFF-Invoke-Type", &n);
     if (v)
         lua_pushlstring(L, v, n);
     else

@@ -1,0 +1,80 @@
+"""What a client, an event or a handler may send, and the answer each gets: limits and
+context that clients cannot set, framing that cannot be smuggled, responses that cannot
+break the connection, slots and memory a slow or abandoned client cannot hold, chunks
+and modules that cannot crash or surprise, a logger that never throws.
+
+Each class names the attack it replays; every test failed before its defence existed.
+"""
+
+import re
+import socket
+import time
+
+from harness import FnluaCase, Server, connect, read_response, run_cli, decode, free_port
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+
+CLIENT_HEADERS = {
+    "X-CFF-Timeout": "100",
+    "X-CFF-Memory": "4096",
+    "X-CFF-Request-Id": "client-chosen-id",
+    "X-CFF-Auth-Token": "stolen-token",
+    "X-CFF-Security-Access-Key": "forged-ak",
+    "X-CFF-Func-Name": "0@default@forged",
+}
+
+
+class HttpModeClientHeadersTest(FnluaCase):
+    """HTTP mode: X-CFF-* headers come from the function's clients, so they set no limit,
+    request id or getter; the handler still sees them as plain headers."""
+
+    handler_dir = "clientheaders"
+    server_args = ("--mode", "http", "--timeout", "3", "--memory", "256")
+    server_env = {"RUNTIME_FUNC_NAME": "from-env"}
+
+    def test_client_x_cff_headers_do_not_reach_limits_or_getters(self):
+        def check(resp):
+            self.assertEqual(resp.status, 200, resp)
+            body = resp.json
+            self.assertEqual(body["timeout"], 3, resp)
+            self.assertEqual(body["memory"], 256, resp)
+            self.assertLessEqual(body["remainingMs"], 3000, resp)
+            self.assertRegex(body["requestId"], UUID_RE)
+            self.assertEqual(body["token"], "(nil)", resp)
+            self.assertEqual(body["accessKey"], "(nil)", resp)
+            self.assertEqual(body["functionName"], "from-env", resp)
+            # still ordinary headers for the handler
+            self.assertEqual(body["headerTimeout"], "100", resp)
+            self.assertEqual(body["headerToken"], "stolen-token", resp)
+            self.assertEqual(body["eventHeaderMemory"], "4096", resp)
+
+        self.check_twice("GET", "/", check, headers=CLIENT_HEADERS, same=False)
+        self.assertFalse([l for l in self.server.output() if "client-chosen-id" in l])
+
+
+class RequestIdTest(FnluaCase):
+    """Every mode: a request id that is not [A-Za-z0-9._-]{1,128} is replaced by a generated one,
+    so an id cannot forge a log line."""
+
+    handler_dir = "clientheaders"
+
+    def test_forged_or_long_request_id_replaced_valid_one_kept(self):
+        ok128 = "a" * 125 + "._-"
+        for rid, kept in [
+            ("evil ERROR fnlua/http.c:1 forged", False),
+            ("line\tbreak", False),
+            ("x" * 129, False),
+            ("id/with/slash", False),
+            (ok128, True),
+            ("Req-1.2_3", True),
+        ]:
+            with self.subTest(rid=rid[:40]):
+                resp = self.invoke({}, headers={"X-CFF-Request-Id": rid})
+                got = self.envelope_json_body(resp)["requestId"]
+                if kept:
+                    self.assertEqual(got, rid)
+                else:
+                    self.assertRegex(got, UUID_RE)
+                lines = self.server.wait_for_lines(lambda l: got in l and " seen" in l)
+                self.assertTrue(lines, self.server.output()[-5:])
+        self.assertFalse([l for l in self.server.output() if "forged" in l])
