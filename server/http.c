@@ -39,7 +39,7 @@ struct fl_http {
     atomic_int in_flight;
     atomic_int connections;
     fl_http_shutdown_fn on_shutdown;
-    int quiesced_fd;         /* the listen socket after quiescing: closed after MHD stops */
+    int quiesced_fd; /* the listen socket after quiescing: closed after MHD stops */
 };
 
 /* One HTTP request, from its first byte to the completion callback. */
@@ -171,7 +171,8 @@ static void route_request(http_req *r, const char *url, const char *method)
             reject(r, 405, "MethodNotAllowed", "use GET /healthz", "GET, HEAD");
         return;
     }
-    if (strcmp(url, "/shutdown") == 0) {
+    /* in HTTP mode /shutdown is the function's: no client may stop the instance */
+    if (cfg->mode != FL_MODE_HTTP && strcmp(url, "/shutdown") == 0) {
         r->route = ROUTE_SHUTDOWN;
         if (!get)
             reject(r, 405, "MethodNotAllowed", "use GET /shutdown", "GET");
@@ -449,8 +450,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- life cycle */
 
-fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err,
-                       size_t errlen)
+fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err, size_t errlen)
 {
     fl_http *h = calloc(1, sizeof *h);
     if (!h) {
