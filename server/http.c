@@ -479,18 +479,25 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
         free(h);
         return NULL;
     }
-    h->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->workers, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)(8u << 20), /* Lua runs here too */
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(cfg->max_connections + CONN_HARD_MARGIN), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    /* no MHD_OPTION_LISTENING_ADDRESS_REUSE: SO_REUSEPORT would let a second
+     * fnlua (a forgotten dev server) share the port and take half the requests */
+    errno = 0;
+    h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
+                                 NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_THREAD_POOL_SIZE,
+                                 (unsigned)cfg->workers, MHD_OPTION_THREAD_STACK_SIZE,
+                                 (size_t)(8u << 20), /* Lua runs here too */
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_HARD_MARGIN),
+                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!h->daemon) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
-                 errno ? strerror(errno) : "libmicrohttpd refused to start");
+        if (errno == EADDRINUSE)
+            snprintf(err, errlen, "cannot listen on %s:%d: port %d is already in use by another process", cfg->host,
+                     cfg->port, cfg->port);
+        else
+            snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
+                     errno ? strerror(errno) : "libmicrohttpd refused to start");
         free(h);
         return NULL;
     }

@@ -78,3 +78,20 @@ class RequestIdTest(FnluaCase):
                 lines = self.server.wait_for_lines(lambda l: got in l and " seen" in l)
                 self.assertTrue(lines, self.server.output()[-5:])
         self.assertFalse([l for l in self.server.output() if "forged" in l])
+
+
+class PortNotSharedTest(FnluaCase):
+    """A second fnlua on a port already in use (a forgotten dev server) must not share it:
+    it exits non-zero with one line naming the port, and the first keeps every request."""
+
+    def test_second_server_on_same_port_exits_non_zero_naming_port(self):
+        first = self.start_server("echo")
+        cp = run_cli(["serve", "--host", "127.0.0.1", "--port", str(first.port), "--dir", "tests/handlers/echo"],
+                     timeout=10)
+        out, err = decode(cp)
+        self.assertNotEqual(cp.returncode, 0, (out, err))
+        lines = [l for l in err.splitlines() if l.strip()]
+        self.assertEqual(len(lines), 1, err)
+        self.assertIn(str(first.port), lines[0])
+        self.assertIn("already in use", lines[0])
+        self.assertEqual(first.invoke({}).status, 200)
