@@ -10,7 +10,7 @@ import re
 import socket
 import time
 
-from harness import FnluaCase, Server, connect, read_response, run_cli, decode, free_port
+from harness import FnluaCase, Server, connect, decode, free_port, read_response, read_responses, run_cli
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -95,3 +95,54 @@ class PortNotSharedTest(FnluaCase):
         self.assertIn(str(first.port), lines[0])
         self.assertIn("already in use", lines[0])
         self.assertEqual(first.invoke({}).status, 200)
+
+
+BAD_RESPONSES = [
+    ("interim", "statusCode 101"),
+    ("early", "statusCode 103"),
+    ("status199", "statusCode 199"),
+    ("crlf", "X-Split"),
+    ("bell", "X-Bell"),
+    ("del", "X-Del"),
+    ("badname", "X Name"),
+    ("colonname", "X-A:B"),
+]
+
+
+class ResponseValidationHttpModeTest(FnluaCase):
+    """HTTP mode: a 1xx statusCode was sent as an interim answer (the next pipelined answer,
+    another user's, was taken for this one); header names and values are checked too."""
+
+    handler_dir = "badresponses"
+    server_args = ("--mode", "http")
+
+    def test_1xx_status_and_bad_header_are_result_error(self):
+        for case, named in BAD_RESPONSES:
+            with self.subTest(case=case):
+                self.check_twice("GET", f"/?case={case}",
+                                 lambda resp: self.assertErrorObject(resp, 500, "ResultError", named))
+
+    def test_pipelined_after_1xx_each_gets_its_own_answer(self):
+        with connect(self.server.port) as s:
+            s.sendall(b"GET /?case=interim HTTP/1.1\r\nHost: x\r\n\r\nGET /?case=ok HTTP/1.1\r\nHost: x\r\n\r\n")
+            first, second = read_responses(s, ["GET", "GET"])
+        self.assertErrorObject(first, 500, "ResultError", "statusCode 101")
+        self.assertEqual((second.status, second.body), (200, b"fine"))
+
+    def test_tab_in_header_value_allowed(self):
+        resp = self.server.request("GET", "/?case=tab")
+        self.assertEqual(resp.status, 200, resp)
+        self.assertEqual(resp.headers.get("x-tab"), "a\tb")
+
+
+class ResponseValidationEventModeTest(FnluaCase):
+    """Event mode: the envelope's statusCode must be a final status too (APIG would send a 1xx
+    as an interim answer), and headers obey the same rules."""
+
+    handler_dir = "badresponses"
+
+    def test_1xx_status_and_bad_header_are_result_error(self):
+        for case, named in BAD_RESPONSES:
+            with self.subTest(case=case):
+                self.check_twice("POST", "/invoke", lambda resp: self.assertErrorObject(resp, 500, "ResultError", named),
+                                 body={"case": case})
