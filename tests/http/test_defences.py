@@ -146,3 +146,33 @@ class ResponseValidationEventModeTest(FnluaCase):
             with self.subTest(case=case):
                 self.check_twice("POST", "/invoke", lambda resp: self.assertErrorObject(resp, 500, "ResultError", named),
                                  body={"case": case})
+
+
+class BinaryChunkTest(FnluaCase):
+    """load() of a corrupted string.dump inside pcall crashed the whole server (Lua does not
+    verify precompiled code); load, loadfile and dofile now take text unless asked for "b"."""
+
+    handler_dir = "binarychunks"
+
+    def body(self, case):
+        return self.envelope_json_body(self.invoke({"case": case}))
+
+    def test_corrupted_binary_chunk_is_an_error_server_keeps_serving(self):
+        for _ in range(2):
+            got = self.body("corrupt")
+            self.assertFalse(got["loaded"], got)
+            self.assertIn("binary chunk", got["err"])
+        self.assertEqual(self.body("text"), {"result": 42})
+
+    def test_binary_refused_by_default_in_load_loadfile_dofile(self):
+        got = self.body("dump")
+        self.assertEqual(got["err"], "attempt to load a binary chunk (mode is 't')")
+        got = self.body("loadfile")
+        self.assertFalse(got["loaded"], got)
+        self.assertIn("binary chunk", got["err"])
+        self.assertFalse(got["dofile"], got)
+        self.assertIn("binary chunk", got["dofileErr"])
+        self.assertEqual(got["loadstring"], "nil")
+
+    def test_explicit_binary_mode_still_loads(self):
+        self.assertEqual(self.body("explicit"), {"result": 4})
