@@ -6,11 +6,15 @@ and modules that cannot crash or surprise, a logger that never throws.
 Each class names the attack it replays; every test failed before its defence existed.
 """
 
+import json
 import re
 import socket
+import tempfile
 import time
+from pathlib import Path
 
-from harness import FnluaCase, Server, connect, decode, free_port, read_response, read_responses, run_cli
+from harness import (FnluaCase, Server, connect, decode, free_port, handler_path, read_response, read_responses,
+                     run_cli)
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -176,3 +180,54 @@ class BinaryChunkTest(FnluaCase):
 
     def test_explicit_binary_mode_still_loads(self):
         self.assertEqual(self.body("explicit"), {"result": 4})
+
+
+class ModuleSearchTest(FnluaCase):
+    """Modules were also found in the current directory and the host's Lua folders (and via
+    LUA_PATH/LUA_CPATH): code worked locally and failed in the image. Now only the code
+    directory, its lua_modules tree and fnlua's own library count, and the error says so."""
+
+    handler_dir = "modulesearch"
+
+    def test_current_directory_and_lua_path_env_are_not_searched(self):
+        with tempfile.TemporaryDirectory() as cwd, tempfile.TemporaryDirectory() as envdir:
+            (Path(cwd) / "stray.lua").write_text('return "from the current directory"\n')
+            (Path(envdir) / "stray.lua").write_text('return "from LUA_PATH"\n')
+            env = {"LUA_PATH": f"{envdir}/?.lua;;", "LUA_PATH_5_4": f"{envdir}/?.lua;;",
+                   "LUA_CPATH": f"{envdir}/?.so;;", "LUA_CPATH_5_4": f"{envdir}/?.so;;"}
+            cp = run_cli(["invoke", "--dir", handler_path("modulesearch"), "-"], input='{"module": "stray"}',
+                         env=env, cwd=cwd)
+            out, err = decode(cp)
+            self.assertEqual(cp.returncode, 0, (out, err))
+            body = json.loads(json.loads(out)["body"])
+            self.assertFalse(body["found"], body)
+            for text in (body["path"], body["cpath"], body["err"]):
+                self.assertNotIn(envdir, text)
+                self.assertNotIn("./?", text)
+                self.assertNotIn("/usr/", text)
+
+    def test_not_found_lists_exactly_the_places_searched(self):
+        code = str(self.server.handler_dir)
+        body = self.envelope_json_body(self.invoke({"module": "nosuchdep"}))
+        self.assertFalse(body["found"], body)
+        tried = re.findall(r"no file '([^']*)'", body["err"])
+        self.assertEqual(tried, [
+            f"{code}/nosuchdep.lua",
+            f"{code}/nosuchdep/init.lua",
+            f"{code}/lua_modules/share/lua/5.4/nosuchdep.lua",
+            f"{code}/lua_modules/share/lua/5.4/nosuchdep/init.lua",
+            f"{code}/nosuchdep.so",
+            f"{code}/lua_modules/lib/lua/5.4/nosuchdep.so",
+        ], body["err"])
+        self.assertEqual(self.envelope_json_body(self.invoke({"module": "fnlua.apig"}))["found"], True)
+
+    def test_missing_handler_module_message_lists_the_files_tried(self):
+        code = str(self.server.handler_dir)
+        cp = run_cli(["invoke", "--dir", code, "--handler", "nosuch.handler"])
+        out, _ = decode(cp)
+        self.assertEqual(cp.returncode, 2, out)
+        msg = json.loads(out)["errorMessage"]
+        self.assertEqual(re.findall(r"no file '([^']*)'", msg), [
+            f"{code}/nosuch.lua", f"{code}/nosuch/init.lua",
+            f"{code}/lua_modules/share/lua/5.4/nosuch.lua", f"{code}/lua_modules/share/lua/5.4/nosuch/init.lua",
+        ], msg)
