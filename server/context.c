@@ -326,8 +326,65 @@ void fl_context_source(lua_State *L, int level, const char *code_dir, char *out,
     snprintf(out, n, "%s:%d", src, ar.currentline);
 }
 
+/* FunctionGraph's loggers never throw, so neither does fnlua's: a bad format
+ * or a __tostring that raises must not fail the invocation.  The risky
+ * steps run under the standard pcall (upvalue LOG_PCALL, called as a Lua
+ * function), and what fails is shown raw.  Upvalues of the logging
+ * functions: */
+#define LOG_FORMAT lua_upvalueindex(1) /* string.format */
+#define LOG_PCALL  lua_upvalueindex(2) /* the standard pcall */
+#define LOG_INV    lua_upvalueindex(3) /* the state's fl_invocation */
+
+static int tostring_value(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* Stack: [] -> [text of the value at idx]: tostring, or when that raises or
+ * returns no string, "type: address" without asking any metamethod. */
+static void push_safe_tostring(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+    case LUA_TNUMBER: /* the common case, without a protected call */
+        lua_pushvalue(L, idx);
+        lua_tolstring(L, -1, NULL);
+        return;
+    case LUA_TNIL:
+    case LUA_TBOOLEAN:
+        lua_pushstring(L, lua_isnil(L, idx) ? "nil" : lua_toboolean(L, idx) ? "true" : "false");
+        return;
+    }
+    lua_pushvalue(L, LOG_PCALL);
+    lua_pushcfunction(L, tostring_value);
+    lua_pushvalue(L, idx);
+    lua_call(L, 2, 2);
+    if (lua_toboolean(L, -2) && lua_type(L, -1) == LUA_TSTRING) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 2);
+    lua_pushfstring(L, "%s: %p", luaL_typename(L, idx), lua_topointer(L, idx));
+}
+
+/* Stack: [] -> [the values from first to top, each as text, tab-separated]. */
+static void push_raw_args(lua_State *L, int first, int top, const char *sep)
+{
+    luaL_checkstack(L, top - first + 4, "logger arguments");
+    int base = lua_gettop(L);
+    for (int i = first; i <= top; i++) {
+        if (i > first)
+            lua_pushstring(L, sep);
+        push_safe_tostring(L, i);
+    }
+    lua_concat(L, lua_gettop(L) - base);
+}
+
 /* Formats the call's arguments from index first: a format string and its
- * arguments (string.format, the first upvalue), or a single value. */
+ * arguments (string.format), or a single value.  A format that raises logs
+ * the format string and its arguments as they are, and the reason. */
 static void log_call(lua_State *L, fl_invocation *inv, fl_log_level lv, int first)
 {
     if (!fl_log_enabled(lv))
@@ -335,13 +392,22 @@ static void log_call(lua_State *L, fl_invocation *inv, fl_log_level lv, int firs
     int top = lua_gettop(L);
     int nargs = top - first + 1;
     if (nargs <= 1) {
-        luaL_tolstring(L, first, NULL);
+        push_raw_args(L, first, top, "");
     } else {
-        luaL_checkstack(L, nargs + 1, "logger arguments");
-        lua_pushvalue(L, lua_upvalueindex(1));
+        luaL_checkstack(L, nargs + 3, "logger arguments");
+        lua_pushvalue(L, LOG_PCALL);
+        lua_pushvalue(L, LOG_FORMAT);
         for (int i = first; i <= top; i++)
             lua_pushvalue(L, i);
-        lua_call(L, nargs, 1);
+        lua_call(L, nargs + 1, 2);
+        if (!lua_toboolean(L, -2) || lua_type(L, -1) != LUA_TSTRING) {
+            int reason = lua_gettop(L);
+            push_raw_args(L, first, top, " ");
+            lua_pushliteral(L, " [log format error: ");
+            push_safe_tostring(L, reason);
+            lua_pushliteral(L, "]");
+            lua_concat(L, 4);
+        }
     }
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
@@ -350,11 +416,11 @@ static void log_call(lua_State *L, fl_invocation *inv, fl_log_level lv, int firs
     fl_log_write(lv, inv->req ? inv->request_id : NULL, src, msg ? msg : "", msg ? len : 0);
 }
 
+/* log:info(...) and, forgiving a dot for a colon, log.info(...). */
 #define LOGGER_METHOD(fname, level)                                                                                    \
     static int fname(lua_State *L)                                                                                     \
     {                                                                                                                  \
-        fl_invocation **lg = luaL_checkudata(L, 1, "fnlua.logger");                                                    \
-        log_call(L, *lg, level, 2);                                                                                    \
+        log_call(L, lua_touserdata(L, LOG_INV), level, luaL_testudata(L, 1, "fnlua.logger") ? 2 : 1);                  \
         return 0;                                                                                                      \
     }
 LOGGER_METHOD(logger_debug, FL_LOG_DEBUG)
@@ -365,17 +431,9 @@ LOGGER_METHOD(logger_error, FL_LOG_ERROR)
 /* print(...): tab-separated like the standard print, logged at INFO. */
 static int logging_print(lua_State *L)
 {
-    fl_invocation *inv = lua_touserdata(L, lua_upvalueindex(1));
+    fl_invocation *inv = lua_touserdata(L, LOG_INV);
     int n = lua_gettop(L);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (int i = 1; i <= n; i++) {
-        if (i > 1)
-            luaL_addchar(&b, '\t');
-        luaL_tolstring(L, i, NULL);
-        luaL_addvalue(&b);
-    }
-    luaL_pushresult(&b);
+    push_raw_args(L, 1, n, "\t");
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
     char src[256];
@@ -384,18 +442,26 @@ static int logging_print(lua_State *L)
     return 0;
 }
 
+/* Stack: [] -> [string.format, pcall, inv]: the upvalues of the logging functions. */
+static void push_log_upvalues(lua_State *L, fl_invocation *inv)
+{
+    lua_getglobal(L, "string");
+    lua_getfield(L, -1, "format");
+    lua_remove(L, -2);
+    lua_getglobal(L, "pcall");
+    lua_pushlightuserdata(L, inv);
+}
+
 void fl_context_openstate(lua_State *L, fl_invocation *inv)
 {
-    /* logger metatable; methods get string.format as upvalue */
+    /* logger metatable */
     static const luaL_Reg logger_methods[] = {
         {"debug", logger_debug}, {"info", logger_info}, {"warn", logger_warn}, {"error", logger_error}, {NULL, NULL},
     };
     luaL_newmetatable(L, "fnlua.logger");
     lua_newtable(L);
-    lua_getglobal(L, "string");
-    lua_getfield(L, -1, "format");
-    lua_remove(L, -2);
-    luaL_setfuncs(L, logger_methods, 1);
+    push_log_upvalues(L, inv);
+    luaL_setfuncs(L, logger_methods, 3);
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &logger_mt_key);
@@ -432,8 +498,8 @@ void fl_context_openstate(lua_State *L, fl_invocation *inv)
     lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &context_mt_key);
 
-    lua_pushlightuserdata(L, inv);
-    lua_pushcclosure(L, logging_print, 1);
+    push_log_upvalues(L, inv);
+    lua_pushcclosure(L, logging_print, 3);
     lua_setglobal(L, "print");
 }
 

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import (FnluaCase, Server, connect, decode, free_port, handler_path, read_response, read_responses,
-                     run_cli)
+from harness import (FnluaCase, Server, connect, decode, fixture_line, free_port, handler_path, read_response,
+                     read_responses, run_cli)
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -231,3 +231,32 @@ class ModuleSearchTest(FnluaCase):
             f"{code}/nosuch.lua", f"{code}/nosuch/init.lua",
             f"{code}/lua_modules/share/lua/5.4/nosuch.lua", f"{code}/lua_modules/share/lua/5.4/nosuch/init.lua",
         ], msg)
+
+
+class LoggerNeverThrowsTest(FnluaCase):
+    """log:info("%d", "x") failed the whole invocation (FunctionGraph's loggers never throw);
+    now a bad format, a raising __tostring or a dot call logs the raw arguments."""
+
+    handler_dir = "loggernothrow"
+
+    def line_for(self, rid, marker):
+        src = f"index.lua:{fixture_line('loggernothrow/index.lua', marker)} "
+        lines = self.server.wait_for_lines(lambda l: f" {rid} " in l and src in l)
+        self.assertEqual(len(lines), 1, (marker, self.server.output()[-12:]))
+        return lines[0].split(src, 1)[1]
+
+    def test_bad_formats_and_odd_values_are_logged_raw_invocation_succeeds(self):
+        for attempt in (1, 2):
+            rid = f"logger-{attempt}"
+            resp = self.invoke({}, headers={"X-CFF-Request-Id": rid})
+            self.assertEqual(self.assertEnvelope(resp)["body"], "survived")
+            self.assertTrue(self.line_for(rid, "LOG:badint").startswith("count=%d not-a-number [log format error:"))
+            self.assertIn("number expected", self.line_for(rid, "LOG:badint"))
+            self.assertTrue(self.line_for(rid, "LOG:missing").startswith("%s and %s only-one [log format error:"))
+            self.assertRegex(self.line_for(rid, "LOG:badq"), r"^%q table: 0x[0-9a-f]+ \[log format error:")
+            self.assertRegex(self.line_for(rid, "LOG:raising"), r"^table: 0x[0-9a-f]+$")
+            self.assertIn("tostring exploded", self.line_for(rid, "LOG:raisingarg"))
+            self.assertRegex(self.line_for(rid, "LOG:notext"), r"^table: 0x[0-9a-f]+$")
+            self.assertEqual(self.line_for(rid, "LOG:dot"), "called with a dot")
+            self.assertRegex(self.line_for(rid, "LOG:print"), r"^printed\ttable: 0x[0-9a-f]+\tnil\t1\.5\ttable: 0x")
+            self.assertEqual(self.line_for(rid, "LOG:ok"), "ok 42")
