@@ -260,3 +260,71 @@ class LoggerNeverThrowsTest(FnluaCase):
             self.assertEqual(self.line_for(rid, "LOG:dot"), "called with a dot")
             self.assertRegex(self.line_for(rid, "LOG:print"), r"^printed\ttable: 0x[0-9a-f]+\tnil\t1\.5\ttable: 0x")
             self.assertEqual(self.line_for(rid, "LOG:ok"), "ok 42")
+
+
+def read_until_close(sock, timeout=5.0):
+    """Everything the server sends until it closes the connection; b"" + None when it did not."""
+    sock.settimeout(timeout)
+    data = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                return data, True
+            data += chunk
+    except socket.timeout:
+        return data, False
+    except ConnectionResetError:
+        return data, True
+
+
+SMUGGLED = b"GET /shutdown HTTP/1.1\r\nHost: x\r\n\r\n"
+
+AMBIGUOUS_FRAMING = {
+    "folded Content-Length hides a smuggled GET /shutdown":
+        b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n %d\r\n\r\n" % len(SMUGGLED) + SMUGGLED,
+    "folded Transfer-Encoding slips past the CL+TE guard":
+        b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding:\r\n chunked\r\n\r\n"
+        b"0\r\n\r\n" + SMUGGLED,
+    "obs-fold of an ordinary header (space)": b"POST /invoke HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\n{}",
+    "obs-fold of an ordinary header (tab)": b"POST /invoke HTTP/1.1\r\nHost: x\r\nX-A: a\r\n\tb\r\nContent-Length: 2\r\n\r\n{}",
+    "Transfer-Encoding other than chunked": b"POST /invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+                                            b"2\r\n{}\r\n0\r\n\r\n",
+    "two Transfer-Encoding headers": b"POST /invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+                                     b"Transfer-Encoding: chunked\r\n\r\n2\r\n{}\r\n0\r\n\r\n",
+}
+
+
+class AmbiguousFramingTest(FnluaCase):
+    """obs-fold: libmicrohttpd 0.9.75 glued a folded line onto the header name, so a folded
+    Content-Length was dropped and the body parsed as a second, smuggled request (a smuggled
+    GET /shutdown stopped the instance). Ambiguous framing now gets 400 and a closed connection."""
+
+    handler_dir = "echo"
+
+    def test_folded_or_ambiguous_framing_400_connection_closed_instance_serving(self):
+        for name, raw in AMBIGUOUS_FRAMING.items():
+            for attempt in (1, 2):
+                with self.subTest(name, attempt=attempt), connect(self.server.port) as s:
+                    s.sendall(raw)
+                    data, closed = read_until_close(s)
+                    self.assertTrue(data.startswith(b"HTTP/1.1 400 "), data)
+                    self.assertEqual(data.count(b"HTTP/1.1 "), 1, f"a second (smuggled) answer: {data!r}")
+                    self.assertIn(b'"errorType":"BadRequest"', data)
+                    self.assertTrue(closed, "the connection stayed open after ambiguous framing")
+        self.assertIsNone(self.server.proc.poll(), "the instance stopped")
+        self.assertEqual(self.invoke({}).status, 200)
+
+    def test_folding_message_names_the_problem(self):
+        with connect(self.server.port) as s:
+            s.sendall(AMBIGUOUS_FRAMING["obs-fold of an ordinary header (space)"])
+            resp = read_response(s)
+        self.assertErrorObject(resp, 400, "BadRequest", "obsolete line folding")
+
+    def test_unfolded_headers_with_white_space_after_colon_still_served(self):
+        with connect(self.server.port) as s:
+            s.sendall(b"POST /invoke HTTP/1.1\r\nHost: x\r\nX-A:\t  spaced  \r\nX-Empty:\r\nX-B:v\r\n"
+                      b"Content-Length: 2\r\n\r\n{}"
+                      b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+            first, second = read_responses(s, ["POST", "POST"])
+        self.assertEqual((first.status, second.status), (200, 200), (first, second))
