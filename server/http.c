@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -27,6 +28,22 @@
  * 2048 file descriptors) a new connection is answered 503 and closed;
  * libmicrohttpd itself refuses (closes at once) past this many more. */
 #define CONN_HARD_MARGIN 100
+/* A request's headers and body must arrive within this many seconds of the
+ * connection's accept (or the end of its previous request), however slowly
+ * the bytes trickle in: libmicrohttpd's idle timeout is reset by every byte.
+ * Like nginx's client_header_timeout + client_body_timeout.  Tests shorten
+ * it with FNLUA_RECEIVE_TIMEOUT (seconds). */
+#define RECEIVE_TIMEOUT_S 60.0
+/* How often the watchdog looks at connections still receiving. */
+#define WATCH_INTERVAL_NS 250000000L
+
+/* One TCP connection, from accept to close, as the receive watchdog sees it. */
+typedef struct conn_slot {
+    struct conn_slot *prev, *next;
+    int fd;
+    int receiving; /* a request is awaited or being received */
+    double since;  /* when: the accept, or the end of the previous request */
+} conn_slot;
 
 typedef enum { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_SHUTDOWN, ROUTE_INIT, ROUTE_INVOKE, ROUTE_HTTP } route;
 typedef enum { ST_RECEIVING, ST_QUEUED, ST_ANSWERED } req_state;
@@ -41,6 +58,14 @@ struct fl_http {
     atomic_int connections;
     fl_http_shutdown_fn on_shutdown;
     int quiesced_fd; /* the listen socket after quiescing: closed after MHD stops */
+    /* the receive watchdog: every open connection, under conns_lock */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t watch_wake;
+    conn_slot *conns;
+    int watch_stop;
+    int watch_running;
+    pthread_t watch_thread;
+    double receive_timeout_s;
 };
 
 /* One HTTP request, from its first byte to the completion callback. */
@@ -48,6 +73,7 @@ typedef struct http_req {
     fl_job job; /* first: the job's done callback finds the request */
     fl_http *http;
     struct MHD_Connection *conn;
+    conn_slot *slot; /* its connection's, for the receive watchdog; may be NULL */
     route route;
     req_state state;
     int reject; /* status of an answer decided before the body was read */
@@ -63,6 +89,73 @@ typedef struct http_req {
     char *query_text;                         /* decoded copies of the query arguments */
     fl_header inline_headers[INLINE_HEADERS]; /* last: not zeroed at allocation */
 } http_req;
+
+/* ---------------------------------------------------------------- receive watchdog */
+
+/* The request on this connection is complete (on = 0), or the next one is
+ * awaited from now on (on = 1). */
+static void slot_receiving(fl_http *h, conn_slot *s, int on)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&h->conns_lock);
+    s->receiving = on;
+    s->since = fl_now();
+    pthread_mutex_unlock(&h->conns_lock);
+}
+
+/* Ends a connection from outside libmicrohttpd's threads: shutting the
+ * socket down wakes its epoll, its next read sees the end and it closes
+ * the connection itself (the descriptor stays libmicrohttpd's to close). */
+static void cut(conn_slot *s)
+{
+    shutdown(s->fd, SHUT_RDWR);
+    s->receiving = 0;
+}
+
+/* Watches every connection still receiving a request: one past the receive
+ * time limit is cut (a trickle of a byte a second resets libmicrohttpd's
+ * idle timer forever), and one whose client has closed its half is released
+ * at once (libmicrohttpd's edge-triggered epoll can miss an end of stream
+ * that arrived together with the last bytes, holding the slot in CLOSE-WAIT
+ * until the idle timeout).  The slots are removed under conns_lock before
+ * libmicrohttpd closes their descriptors, so a descriptor seen here is
+ * never another connection's. */
+static void *watchdog_main(void *arg)
+{
+    fl_http *h = arg;
+    pthread_mutex_lock(&h->conns_lock);
+    while (!h->watch_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += WATCH_INTERVAL_NS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->watch_wake, &h->conns_lock, &ts);
+        double now = fl_now();
+        int slow = 0, gone = 0;
+        for (conn_slot *s = h->conns; s && !h->watch_stop; s = s->next) {
+            if (!s->receiving)
+                continue;
+            char c;
+            if (now - s->since > h->receive_timeout_s) {
+                cut(s);
+                slow++;
+            } else if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+                cut(s);
+                gone++;
+            }
+        }
+        if (slow)
+            FL_WARN("closed %d connection(s) that took more than %.0f s to send a request", slow, h->receive_timeout_s);
+        if (gone)
+            FL_DEBUG("released %d connection(s) whose client closed before its request was complete", gone);
+    }
+    pthread_mutex_unlock(&h->conns_lock);
+    return NULL;
+}
 
 /* ---------------------------------------------------------------- answers */
 
@@ -391,6 +484,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         atomic_fetch_add(&h->in_flight, 1);
         r->http = h;
         r->conn = c;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->slot = ci ? ci->socket_context : NULL;
         fl_buf_init(&r->body);
         fl_response_init(&r->job.resp);
         r->job.req.arrival = fl_now();
@@ -414,8 +509,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             if (cl && strtoull(cl, NULL, 10) > h->cfg->max_body)
                 reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
         }
-        if (r->reject)
+        if (r->reject) {
+            slot_receiving(h, r->slot, 0);
             return send_error(r); /* answered before reading the body */
+        }
         return MHD_YES;
     }
     if (*upload_size) {
@@ -428,6 +525,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     switch (r->state) {
     case ST_RECEIVING:
+        slot_receiving(h, r->slot, 0);
         if (r->reject)
             return send_error(r);
         return dispatch(r, url, method);
@@ -454,6 +552,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     free(r->query_text);
     if (r->headers != r->inline_headers)
         free(r->headers);
+    slot_receiving(h, r->slot, 1); /* a kept-alive connection awaits its next request */
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->in_flight, 1);
@@ -462,13 +561,39 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)c;
-    (void)socket_context;
     fl_http *h = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&h->connections, 1);
-    else
-        atomic_fetch_sub(&h->connections, 1);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_slot *s = ci ? calloc(1, sizeof *s) : NULL; /* unwatched when out of memory */
+        if (s) {
+            s->fd = ci->connect_fd;
+            s->receiving = 1;
+            s->since = fl_now();
+            pthread_mutex_lock(&h->conns_lock);
+            s->next = h->conns;
+            if (h->conns)
+                h->conns->prev = s;
+            h->conns = s;
+            pthread_mutex_unlock(&h->conns_lock);
+        }
+        *socket_context = s;
+        return;
+    }
+    atomic_fetch_sub(&h->connections, 1);
+    conn_slot *s = *socket_context;
+    if (s) {
+        pthread_mutex_lock(&h->conns_lock);
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            h->conns = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        pthread_mutex_unlock(&h->conns_lock);
+        free(s);
+        *socket_context = NULL;
+    }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -484,6 +609,21 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- life cycle */
 
+/* Stops the watchdog (if it runs) and frees h; libmicrohttpd has stopped. */
+static void http_free(fl_http *h)
+{
+    if (h->watch_running) {
+        pthread_mutex_lock(&h->conns_lock);
+        h->watch_stop = 1;
+        pthread_cond_signal(&h->watch_wake);
+        pthread_mutex_unlock(&h->conns_lock);
+        pthread_join(h->watch_thread, NULL);
+    }
+    pthread_cond_destroy(&h->watch_wake);
+    pthread_mutex_destroy(&h->conns_lock);
+    free(h);
+}
+
 fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err, size_t errlen)
 {
     fl_http *h = calloc(1, sizeof *h);
@@ -495,6 +635,10 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
     h->rt = rt;
     h->on_shutdown = on_shutdown; /* before any thread can read it */
     h->quiesced_fd = -1;
+    const char *rt_env = getenv("FNLUA_RECEIVE_TIMEOUT");
+    h->receive_timeout_s = rt_env && strtod(rt_env, NULL) > 0 ? strtod(rt_env, NULL) : RECEIVE_TIMEOUT_S;
+    pthread_mutex_init(&h->conns_lock, NULL);
+    pthread_cond_init(&h->watch_wake, NULL);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     unsigned flags =
@@ -510,7 +654,7 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
         flags |= MHD_USE_IPv6;
     } else {
         snprintf(err, errlen, "--host '%s' is not an IPv4 or IPv6 address", cfg->host);
-        free(h);
+        http_free(h);
         return NULL;
     }
     /* no MHD_OPTION_LISTENING_ADDRESS_REUSE: SO_REUSEPORT would let a second
@@ -532,9 +676,12 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
         else
             snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
                      errno ? strerror(errno) : "libmicrohttpd refused to start");
-        free(h);
+        http_free(h);
         return NULL;
     }
+    h->watch_running = pthread_create(&h->watch_thread, NULL, watchdog_main, h) == 0;
+    if (!h->watch_running)
+        FL_WARN("no receive watchdog thread: slow and half-closed clients hold connections until the idle timeout");
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_LISTEN_FD);
     h->port = cfg->port;
     if (info) {
@@ -573,5 +720,5 @@ void fl_http_stop(fl_http *h, double grace_s)
     MHD_stop_daemon(h->daemon);
     if (h->quiesced_fd >= 0)
         close(h->quiesced_fd);
-    free(h);
+    http_free(h);
 }

@@ -328,3 +328,87 @@ class AmbiguousFramingTest(FnluaCase):
                       b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
             first, second = read_responses(s, ["POST", "POST"])
         self.assertEqual((first.status, second.status), (200, 200), (first, second))
+
+
+def trickle_until_closed(port, data, interval=0.25, limit=8.0):
+    """Send `data` one byte per `interval` seconds; seconds until the server closed (None: never
+    within `limit`) and whatever it answered."""
+    start = time.monotonic()
+    with connect(port) as s:
+        s.settimeout(interval)
+        answer = b""
+        for i in range(int(limit / interval)):
+            try:
+                s.sendall(data[i % len(data):i % len(data) + 1] if i < len(data) else b"x")
+            except (BrokenPipeError, ConnectionResetError):
+                return time.monotonic() - start, answer
+            try:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return time.monotonic() - start, answer
+                answer += chunk
+            except socket.timeout:
+                pass
+            except ConnectionResetError:
+                return time.monotonic() - start, answer
+    return None, answer
+
+
+class ReceiveTimeLimitTest(FnluaCase):
+    """A 1-byte-per-second trickle reset libmicrohttpd's idle timer forever, holding a connection
+    slot; now the whole request must arrive within a receive time limit (60 s; 2 s here)."""
+
+    handler_dir = "echo"
+    server_args = ("--idle-timeout", "30")
+    server_env = {"FNLUA_RECEIVE_TIMEOUT": "2"}
+
+    def test_trickled_headers_or_body_cut_at_the_receive_limit(self):
+        cases = {
+            "headers": b"POST /invoke HTTP/1.1\r\nHost: x\r\nX-Padding: " + b"a" * 200,
+            "body": b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 500\r\n\r\n",
+        }
+        for name, data in cases.items():
+            with self.subTest(name):
+                elapsed, answer = trickle_until_closed(self.server.port, data)
+                self.assertIsNotNone(elapsed, f"a {name} trickle was never cut (got {answer[:100]!r})")
+                self.assertGreater(elapsed, 1.5, "cut before the limit")
+                self.assertLess(elapsed, 4.0, "cut long after the limit")
+                self.assertEqual(answer, b"")
+        self.assertEqual(self.invoke({}).status, 200)
+
+    def test_keep_alive_connection_answers_every_request_in_time(self):
+        with connect(self.server.port) as s:
+            for i in range(3):
+                s.sendall(b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}")
+                self.assertEqual(read_response(s).status, 200)
+                time.sleep(1.0)  # 3 s in all on one connection, each request well within the limit
+
+
+class HalfClosedClientTest(FnluaCase):
+    """Partial requests whose client closed at once stayed in CLOSE-WAIT until the idle timeout
+    (libmicrohttpd missed the end of stream): all slots held, everyone else got 503."""
+
+    handler_dir = "echo"
+    workers = 2
+    server_args = ("--max-connections", "20")
+
+    def test_partial_request_then_close_releases_its_slot_at_once(self):
+        partials = [
+            b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"a\":",
+            b"POST /invoke HTTP/1.1\r\nHost: x\r\nX-Slo",
+            b"POS",
+            b"",
+        ]
+        for attempt in (1, 2):
+            socks = [connect(self.server.port) for _ in range(40)]
+            for i, s in enumerate(socks):
+                if partials[i % len(partials)]:
+                    s.sendall(partials[i % len(partials)])
+                s.close()
+            deadline = time.monotonic() + 1.5
+            while True:
+                status = self.invoke({}).status
+                if status == 200 or time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(status, 200, f"attempt {attempt}: slots still held 1.5 s after the clients closed")
