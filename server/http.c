@@ -28,6 +28,8 @@
  * 2048 file descriptors) a new connection is answered 503 and closed;
  * libmicrohttpd itself refuses (closes at once) past this many more. */
 #define CONN_HARD_MARGIN 100
+/* Request bodies buffered at once, in all: this many times --max-body. */
+#define BODIES_IN_MAX_BODIES 4
 /* A request's headers and body must arrive within this many seconds of the
  * connection's accept (or the end of its previous request), however slowly
  * the bytes trickle in: libmicrohttpd's idle timeout is reset by every byte.
@@ -56,6 +58,8 @@ struct fl_http {
     atomic_int stopping;
     atomic_int in_flight;
     atomic_int connections;
+    atomic_size_t bodies; /* bytes of request bodies buffered now */
+    size_t bodies_max;
     fl_http_shutdown_fn on_shutdown;
     int quiesced_fd; /* the listen socket after quiescing: closed after MHD stops */
     /* the receive watchdog: every open connection, under conns_lock */
@@ -82,6 +86,7 @@ typedef struct http_req {
     const char *allow;
     int close; /* ask the client to close the connection */
     fl_buf body;
+    size_t held;        /* bytes of body counted in http->bodies */
     fl_header *headers; /* inline_headers, or a heap array for many */
     size_t n_headers, cap_headers;
     fl_header *query;
@@ -208,6 +213,31 @@ static void reject(http_req *r, int status, const char *type, const char *msg, c
     r->reject_type = type;
     r->reject_msg = msg;
     r->allow = allow;
+}
+
+/* ---------------------------------------------------------------- body budget */
+
+static const char bodies_full[] = "the instance is holding as many request bodies as it may (4 x --max-body in all); "
+                                  "send the request again later";
+
+/* Counts n more bytes of r's body against the instance's total; 0 when
+ * they do not fit. */
+static int hold_body(fl_http *h, http_req *r, size_t n)
+{
+    size_t before = atomic_fetch_add(&h->bodies, n);
+    if (before + n > h->bodies_max) {
+        atomic_fetch_sub(&h->bodies, n);
+        return 0;
+    }
+    r->held += n;
+    return 1;
+}
+
+static void release_body(fl_http *h, http_req *r)
+{
+    atomic_fetch_sub(&h->bodies, r->held);
+    r->held = 0;
+    fl_buf_free(&r->body);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -506,8 +536,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (!r->reject) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > h->cfg->max_body)
+            unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+            if (len > h->cfg->max_body) {
                 reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+            } else if (atomic_load(&h->bodies) + len > h->bodies_max) {
+                reject(r, 503, "ServerBusy", bodies_full, NULL);
+                r->close = 1;
+            }
         }
         if (r->reject) {
             slot_receiving(h, r->slot, 0);
@@ -518,6 +553,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_size) {
         if (!r->reject && r->body.len + *upload_size > h->cfg->max_body)
             reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+        if (!r->reject && !hold_body(h, r, *upload_size)) {
+            reject(r, 503, "ServerBusy", bodies_full, NULL);
+            r->close = 1;
+            release_body(h, r); /* what came so far is of no use now */
+        }
         if (!r->reject)
             fl_buf_add(&r->body, upload_data, *upload_size);
         *upload_size = 0;
@@ -546,7 +586,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && fl_log_enabled(FL_LOG_DEBUG))
         FL_DEBUG("connection ended before the answer was complete (code %d)", (int)toe);
-    fl_buf_free(&r->body);
+    release_body(h, r);
     fl_response_free(&r->job.resp);
     free(r->query);
     free(r->query_text);
@@ -635,6 +675,7 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
     h->rt = rt;
     h->on_shutdown = on_shutdown; /* before any thread can read it */
     h->quiesced_fd = -1;
+    h->bodies_max = cfg->max_body > SIZE_MAX / BODIES_IN_MAX_BODIES ? SIZE_MAX : cfg->max_body * BODIES_IN_MAX_BODIES;
     const char *rt_env = getenv("FNLUA_RECEIVE_TIMEOUT");
     h->receive_timeout_s = rt_env && strtod(rt_env, NULL) > 0 ? strtod(rt_env, NULL) : RECEIVE_TIMEOUT_S;
     pthread_mutex_init(&h->conns_lock, NULL);

@@ -412,3 +412,44 @@ class HalfClosedClientTest(FnluaCase):
                     break
                 time.sleep(0.1)
             self.assertEqual(status, 200, f"attempt {attempt}: slots still held 1.5 s after the clients closed")
+
+
+def json_of_size(n):
+    """A JSON object text of exactly n bytes (n >= 11)."""
+    return ('{"pad":"' + "x" * (n - 10) + '"}').encode()
+
+
+class BufferedBodiesBudgetTest(FnluaCase):
+    """Buffered request bodies were not bounded in total (100 held 6 MiB bodies: 624 MB). Now
+    at most 4 x --max-body are held at once; past that new bodies get 503 ServerBusy."""
+
+    handler_dir = "echo"
+    server_args = ("--max-body", "1000")
+
+    def hold_bodies(self, count, size=999):
+        """Connections each holding `size` bytes of a 1000-byte body, never finished."""
+        socks = []
+        for _ in range(count):
+            s = connect(self.server.port)
+            s.sendall(b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n" + b"x" * size)
+            socks.append(s)
+        time.sleep(0.3)  # the server has read what was sent
+        return socks
+
+    def test_bodies_past_the_total_get_503_server_keeps_serving(self):
+        for attempt in (1, 2):
+            held = self.hold_bodies(4)  # 3996 of 4000 bytes
+            try:
+                resp = self.invoke(json_of_size(100).decode())
+                self.assertErrorObject(resp, 503, "ServerBusy", "request bodies")
+                with connect(self.server.port) as s:  # chunked: counted as it arrives
+                    s.sendall(b"POST /invoke HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                              b"64\r\n" + json_of_size(100) + b"\r\n0\r\n\r\n")
+                    self.assertErrorObject(read_response(s), 503, "ServerBusy")
+                self.assertEqual(self.invoke({}).status, 200, "a 2-byte body still fits")
+            finally:
+                for s in held:
+                    s.close()
+            time.sleep(0.5)
+            resp = self.invoke(json_of_size(1000).decode())
+            self.assertEqual(self.envelope_json_body(resp)["event"]["pad"], "x" * 990, f"attempt {attempt}")
