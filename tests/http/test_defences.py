@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import (FnluaCase, Server, connect, decode, fixture_line, free_port, handler_path, read_response,
-                     read_responses, run_cli)
+from harness import FnluaCase, connect, decode, fixture_line, handler_path, read_response, read_responses, run_cli
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
