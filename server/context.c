@@ -36,22 +36,44 @@ static void new_request_id(char *out, size_t n)
              r[4], r[5], r[6], r[7], r[8], r[9], r[10], r[11], r[12], r[13], r[14], r[15]);
 }
 
+/* The platform's X-CFF-* header `name`, or NULL.  In HTTP mode every header
+ * comes from the function's own clients, so none is trusted: limits come
+ * from the configuration, context getters from the RUNTIME_* environment. */
+static const char *platform_header(const fl_request *req, const char *name, size_t *len)
+{
+    return req->kind == FL_REQ_HTTP ? NULL : fl_request_header(req, name, len);
+}
+
 /* A positive integer header, else dflt (the configuration, which already
  * folds in RUNTIME_TIMEOUT / RUNTIME_MEMORY). */
 static int header_int(const fl_request *req, const char *name, int dflt)
 {
-    const char *v = fl_request_header(req, name, NULL);
+    const char *v = platform_header(req, name, NULL);
     return v && atoi(v) > 0 ? atoi(v) : dflt;
+}
+
+/* [A-Za-z0-9._-]{1,128}: an id that cannot forge a log line or a JSON field. */
+static int request_id_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > FL_REQUEST_ID_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+              c == '-'))
+            return 0;
+    }
+    return 1;
 }
 
 void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_timeout_s, int default_memory_mb)
 {
-    size_t n;
-    const char *rid = fl_request_header(req, "X-CFF-Request-Id", &n);
-    if (rid && n < sizeof inv->request_id) {
+    size_t n = 0;
+    const char *rid = platform_header(req, "X-CFF-Request-Id", &n);
+    if (rid && request_id_ok(rid, n)) {
         memcpy(inv->request_id, rid, n);
         inv->request_id[n] = '\0';
-    } else if (req->kind == FL_REQ_INIT || req->kind == FL_REQ_REBUILD) {
+    } else if (!rid && (req->kind == FL_REQ_INIT || req->kind == FL_REQ_REBUILD)) {
         strcpy(inv->request_id, "-"); /* the platform's /init carries none, a SIGHUP swap has none */
     } else {
         new_request_id(inv->request_id, sizeof inv->request_id);
@@ -93,7 +115,7 @@ static void push_str(lua_State *L, const char *s, size_t n)
 static int push_header_env(lua_State *L, const fl_request *req, const char *header, const char *env)
 {
     size_t n = 0;
-    const char *v = header ? fl_request_header(req, header, &n) : NULL;
+    const char *v = header ? platform_header(req, header, &n) : NULL;
     if (!v && env) {
         v = getenv(env);
         n = v ? strlen(v) : 0;
@@ -165,7 +187,7 @@ static int getCPUNumber(lua_State *L)
     if (v && atoi(v) > 0)
         lua_pushinteger(L, atoi(v));
     else
-        lua_pushinteger(L, fl_config_cpus());
+        lua_pushinteger(L, fl_config_default_workers());
     return 1;
 }
 
@@ -173,7 +195,7 @@ static int getFunctionName(lua_State *L)
 {
     fl_invocation *inv = check_ctx(L);
     size_t n = 0;
-    const char *v = fl_request_header(inv->req, "X-CFF-Func-Name", &n);
+    const char *v = platform_header(inv->req, "X-CFF-Func-Name", &n);
     if (!v) {
         v = getenv("RUNTIME_FUNC_NAME");
         n = v ? strlen(v) : 0;
@@ -193,7 +215,7 @@ static int getAlias(lua_State *L)
 {
     fl_invocation *inv = check_ctx(L);
     size_t n = 0;
-    const char *v = fl_request_header(inv->req, "X-Cff-Origin-Version-Tag", &n);
+    const char *v = platform_header(inv->req, "X-Cff-Origin-Version-Tag", &n);
     if (v && *v == '!') {
         v++;
         n--;
@@ -206,7 +228,7 @@ static int getInvokeType(lua_State *L)
 {
     fl_invocation *inv = check_ctx(L);
     size_t n = 0;
-    const char *v = fl_request_header(inv->req, "X-CFF-Invoke-Type", &n);
+    const char *v = platform_header(inv->req, "X-CFF-Invoke-Type", &n);
     if (v)
         lua_pushlstring(L, v, n);
     else
@@ -305,8 +327,71 @@ void fl_context_source(lua_State *L, int level, const char *code_dir, char *out,
     snprintf(out, n, "%s:%d", src, ar.currentline);
 }
 
+/* FunctionGraph's loggers never throw, so neither does fnlua's: a bad format
+ * or a __tostring that raises must not fail the invocation.  The risky
+ * steps run under the standard pcall (upvalue LOG_PCALL, called as a Lua
+ * function), and what fails is shown raw.  Upvalues of the logging
+ * functions: */
+#define LOG_FORMAT lua_upvalueindex(1) /* string.format */
+#define LOG_PCALL  lua_upvalueindex(2) /* the standard pcall */
+#define LOG_CURRENT lua_upvalueindex(3) /* the state's slot: the context of what runs in it now */
+
+static fl_invocation *current_inv(lua_State *L)
+{
+    fl_invocation *const *current = lua_touserdata(L, LOG_CURRENT);
+    return *current;
+}
+
+static int tostring_value(lua_State *L)
+{
+    luaL_tolstring(L, 1, NULL);
+    return 1;
+}
+
+/* Stack: [] -> [text of the value at idx]: tostring, or when that raises or
+ * returns no string, "type: address" without asking any metamethod. */
+static void push_safe_tostring(lua_State *L, int idx)
+{
+    idx = lua_absindex(L, idx);
+    switch (lua_type(L, idx)) {
+    case LUA_TSTRING:
+    case LUA_TNUMBER: /* the common case, without a protected call */
+        lua_pushvalue(L, idx);
+        lua_tolstring(L, -1, NULL);
+        return;
+    case LUA_TNIL:
+    case LUA_TBOOLEAN:
+        lua_pushstring(L, lua_isnil(L, idx) ? "nil" : lua_toboolean(L, idx) ? "true" : "false");
+        return;
+    }
+    lua_pushvalue(L, LOG_PCALL);
+    lua_pushcfunction(L, tostring_value);
+    lua_pushvalue(L, idx);
+    lua_call(L, 2, 2);
+    if (lua_toboolean(L, -2) && lua_type(L, -1) == LUA_TSTRING) {
+        lua_remove(L, -2);
+        return;
+    }
+    lua_pop(L, 2);
+    lua_pushfstring(L, "%s: %p", luaL_typename(L, idx), lua_topointer(L, idx));
+}
+
+/* Stack: [] -> [the values from first to top, each as text, tab-separated]. */
+static void push_raw_args(lua_State *L, int first, int top, const char *sep)
+{
+    luaL_checkstack(L, top - first + 4, "logger arguments");
+    int base = lua_gettop(L);
+    for (int i = first; i <= top; i++) {
+        if (i > first)
+            lua_pushstring(L, sep);
+        push_safe_tostring(L, i);
+    }
+    lua_concat(L, lua_gettop(L) - base);
+}
+
 /* Formats the call's arguments from index first: a format string and its
- * arguments (string.format, the first upvalue), or a single value. */
+ * arguments (string.format), or a single value.  A format that raises logs
+ * the format string and its arguments as they are, and the reason. */
 static void log_call(lua_State *L, fl_invocation *inv, int live, fl_log_level lv, int first)
 {
     if (!fl_log_enabled(lv))
@@ -314,13 +399,22 @@ static void log_call(lua_State *L, fl_invocation *inv, int live, fl_log_level lv
     int top = lua_gettop(L);
     int nargs = top - first + 1;
     if (nargs <= 1) {
-        luaL_tolstring(L, first, NULL);
+        push_raw_args(L, first, top, "");
     } else {
-        luaL_checkstack(L, nargs + 1, "logger arguments");
-        lua_pushvalue(L, lua_upvalueindex(1));
+        luaL_checkstack(L, nargs + 3, "logger arguments");
+        lua_pushvalue(L, LOG_PCALL);
+        lua_pushvalue(L, LOG_FORMAT);
         for (int i = first; i <= top; i++)
             lua_pushvalue(L, i);
-        lua_call(L, nargs, 1);
+        lua_call(L, nargs + 1, 2);
+        if (!lua_toboolean(L, -2) || lua_type(L, -1) != LUA_TSTRING) {
+            int reason = lua_gettop(L);
+            push_raw_args(L, first, top, " ");
+            lua_pushliteral(L, " [log format error: ");
+            push_safe_tostring(L, reason);
+            lua_pushliteral(L, "]");
+            lua_concat(L, 4);
+        }
     }
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
@@ -329,11 +423,21 @@ static void log_call(lua_State *L, fl_invocation *inv, int live, fl_log_level lv
     fl_log_write(lv, live && inv->req ? inv->request_id : NULL, src, msg ? msg : "", msg ? len : 0);
 }
 
+/* log:info(...) and, forgiving a dot for a colon, log.info(...) (which
+ * logs under the invocation running now). */
+static void logger_call(lua_State *L, fl_log_level lv)
+{
+    ctx_ud *lg = luaL_testudata(L, 1, "fnlua.logger");
+    if (lg)
+        log_call(L, lg->inv, lg->inv->serial == lg->serial, lv, 2);
+    else
+        log_call(L, current_inv(L), 1, lv, 1);
+}
+
 #define LOGGER_METHOD(fname, level)                                                                                    \
     static int fname(lua_State *L)                                                                                     \
     {                                                                                                                  \
-        ctx_ud *lg = luaL_checkudata(L, 1, "fnlua.logger");                                                            \
-        log_call(L, lg->inv, lg->inv->serial == lg->serial, level, 2);                                                 \
+        logger_call(L, level);                                                                                         \
         return 0;                                                                                                      \
     }
 LOGGER_METHOD(logger_debug, FL_LOG_DEBUG)
@@ -344,18 +448,9 @@ LOGGER_METHOD(logger_error, FL_LOG_ERROR)
 /* print(...): tab-separated like the standard print, logged at INFO. */
 static int logging_print(lua_State *L)
 {
-    fl_invocation *const *current = lua_touserdata(L, lua_upvalueindex(1));
-    fl_invocation *inv = *current;
+    fl_invocation *inv = current_inv(L);
     int n = lua_gettop(L);
-    luaL_Buffer b;
-    luaL_buffinit(L, &b);
-    for (int i = 1; i <= n; i++) {
-        if (i > 1)
-            luaL_addchar(&b, '\t');
-        luaL_tolstring(L, i, NULL);
-        luaL_addvalue(&b);
-    }
-    luaL_pushresult(&b);
+    push_raw_args(L, 1, n, "\t");
     size_t len;
     const char *msg = lua_tolstring(L, -1, &len);
     char src[256];
@@ -364,18 +459,26 @@ static int logging_print(lua_State *L)
     return 0;
 }
 
+/* Stack: [] -> [string.format, pcall, current]: the upvalues of the logging functions. */
+static void push_log_upvalues(lua_State *L, fl_invocation *const *current)
+{
+    lua_getglobal(L, "string");
+    lua_getfield(L, -1, "format");
+    lua_remove(L, -2);
+    lua_getglobal(L, "pcall");
+    lua_pushlightuserdata(L, (void *)current);
+}
+
 void fl_context_openstate(lua_State *L, fl_invocation *const *current)
 {
-    /* logger metatable; methods get string.format as upvalue */
+    /* logger metatable */
     static const luaL_Reg logger_methods[] = {
         {"debug", logger_debug}, {"info", logger_info}, {"warn", logger_warn}, {"error", logger_error}, {NULL, NULL},
     };
     luaL_newmetatable(L, "fnlua.logger");
     lua_newtable(L);
-    lua_getglobal(L, "string");
-    lua_getfield(L, -1, "format");
-    lua_remove(L, -2);
-    luaL_setfuncs(L, logger_methods, 1);
+    push_log_upvalues(L, current);
+    luaL_setfuncs(L, logger_methods, 3);
     lua_setfield(L, -2, "__index");
     lua_pushvalue(L, -1);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &logger_mt_key);
@@ -412,8 +515,8 @@ void fl_context_openstate(lua_State *L, fl_invocation *const *current)
     lua_setfield(L, -2, "__metatable");
     lua_rawsetp(L, LUA_REGISTRYINDEX, &context_mt_key);
 
-    lua_pushlightuserdata(L, (void *)current);
-    lua_pushcclosure(L, logging_print, 1);
+    push_log_upvalues(L, current);
+    lua_pushcclosure(L, logging_print, 3);
     lua_setglobal(L, "print");
 }
 

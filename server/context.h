@@ -4,7 +4,9 @@
  * The context is a small userdata bound to the worker's current invocation
  * (fl_invocation); its getters read the request headers directly, with the
  * RUNTIME_* environment variables as fallback, so nothing is copied into
- * Lua unless the handler asks.  It is valid only during its invocation: a
+ * Lua unless the handler asks.  In HTTP mode the headers come from the
+ * function's clients, not the platform: no X-CFF-* header sets a limit, the
+ * request id or a getter there (they reach the handler as plain headers).  It is valid only during its invocation: a
  * context kept and used later raises a clear error.  The logger (and the
  * global print) write log.h lines carrying the request id of the invocation
  * running in that Lua state.  Uses request.h, log.h, convert.h (headers).
@@ -19,10 +21,13 @@
 #include "log.h"
 #include "request.h"
 
+/* A request id is [A-Za-z0-9._-]{1,128}; any other is replaced by a new one. */
+#define FL_REQUEST_ID_MAX 128
+
 typedef struct fl_invocation {
     const fl_request *req; /* NULL between invocations */
     uint64_t serial;       /* changes with every invocation */
-    char request_id[128];
+    char request_id[FL_REQUEST_ID_MAX + 1];
     int timeout_s;
     int memory_mb;
     double deadline;      /* monotonic: arrival + timeout */

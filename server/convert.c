@@ -156,6 +156,32 @@ static void add_pair(fl_buf *h, const char *name, const char *value)
     fl_buf_add(h, value, strlen(value) + 1);
 }
 
+/* RFC 9110 §5.6.2 tchar: a header name is one or more of these. */
+static int is_token(const char *s, size_t n)
+{
+    static const char punct[] = "!#$%&'*+-.^_`|~";
+    if (n == 0)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || (c && strchr(punct, c))))
+            return 0;
+    }
+    return 1;
+}
+
+/* RFC 9110 §5.5: no control bytes in a field value but HTAB (CR and LF would
+ * split the response, NUL ends it early in many clients). */
+static int has_control(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if ((c < 0x20 && c != '\t') || c == 0x7F)
+            return 1;
+    }
+    return 0;
+}
+
 /* Scalar as header text; raises for other types. */
 static void add_header_value(lua_State *L, fl_envelope *env, const char *name, size_t nl, int vidx)
 {
@@ -184,8 +210,11 @@ static void add_header_value(lua_State *L, fl_envelope *env, const char *name, s
                    name, luaL_typename(L, vidx));
         return;
     }
-    if (memchr(v, '\0', vl) || memchr(v, '\n', vl) || memchr(v, '\r', vl))
-        luaL_error(L, "cannot encode header '%s': the value contains a NUL or line break", name);
+    if (has_control(v, vl))
+        luaL_error(L,
+                   "cannot encode header '%s': the value contains a control character (CR, LF, NUL or another "
+                   "byte below 0x20 but tab, or DEL)",
+                   name);
     fl_buf_add(&env->headers, name, nl);
     fl_buf_addc(&env->headers, '\0');
     fl_buf_add(&env->headers, v, vl);
@@ -205,8 +234,11 @@ static void convert_headers(lua_State *L, int idx, fl_envelope *env)
             luaL_error(L, "cannot encode headers: header names must be strings, got %s", luaL_typename(L, -2));
         size_t nl;
         const char *name = lua_tolstring(L, -2, &nl);
-        if (nl == 0 || memchr(name, '\0', nl) || strpbrk(name, " \t\r\n:"))
-            luaL_error(L, "cannot encode header name '%s'", name);
+        if (!is_token(name, nl))
+            luaL_error(L,
+                       "cannot encode header name '%s': a header name is letters, digits and "
+                       "!#$%%&'*+-.^_`|~ only (RFC 9110 token)",
+                       name);
         int v = lua_gettop(L);
         if (lua_istable(L, v)) {
             lua_Integer n = (lua_Integer)lua_rawlen(L, v);
@@ -286,8 +318,10 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_b
     if (t_status != LUA_TNIL) {
         int isnum = 0;
         lua_Number n = lua_tonumberx(L, s, &isnum);
-        if (!isnum || !(n >= 100 && n <= 599) || n != (lua_Number)(int)n) /* range first: no UB cast */
-            luaL_error(L, "cannot encode statusCode %s: expected an integer from 100 to 599",
+        /* range first: no UB cast.  1xx would be sent as an interim answer and
+         * the client would take the next response on the connection for this one */
+        if (!isnum || !(n >= 200 && n <= 599) || n != (lua_Number)(int)n)
+            luaL_error(L, "cannot encode statusCode %s: expected an integer from 200 to 599",
                        luaL_tolstring(L, s, NULL));
         env->status = (int)n;
     }

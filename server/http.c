@@ -2,9 +2,11 @@
 #include "http.h"
 
 #include <arpa/inet.h>
-#include <stddef.h>
 #include <errno.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +28,24 @@
  * 2048 file descriptors) a new connection is answered 503 and closed;
  * libmicrohttpd itself refuses (closes at once) past this many more. */
 #define CONN_HARD_MARGIN 100
+/* Request bodies buffered at once, in all: this many times --max-body. */
+#define BODIES_IN_MAX_BODIES 4
+/* A request's headers and body must arrive within this many seconds of the
+ * connection's accept (or the end of its previous request), however slowly
+ * the bytes trickle in: libmicrohttpd's idle timeout is reset by every byte.
+ * Like nginx's client_header_timeout + client_body_timeout.  Tests shorten
+ * it with FNLUA_RECEIVE_TIMEOUT (seconds). */
+#define RECEIVE_TIMEOUT_S 60.0
+/* How often the watchdog looks at connections still receiving. */
+#define WATCH_INTERVAL_NS 250000000L
+
+/* One TCP connection, from accept to close, as the receive watchdog sees it. */
+typedef struct conn_slot {
+    struct conn_slot *prev, *next;
+    int fd;
+    int receiving; /* a request is awaited or being received */
+    double since;  /* when: the accept, or the end of the previous request */
+} conn_slot;
 
 typedef enum { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_SHUTDOWN, ROUTE_INIT, ROUTE_INVOKE, ROUTE_HTTP } route;
 typedef enum { ST_RECEIVING, ST_QUEUED, ST_ANSWERED } req_state;
@@ -38,8 +58,18 @@ struct fl_http {
     atomic_int stopping;
     atomic_int in_flight;
     atomic_int connections;
+    atomic_size_t bodies; /* bytes of request bodies buffered now */
+    size_t bodies_max;
     fl_http_shutdown_fn on_shutdown;
-    int quiesced_fd;         /* the listen socket after quiescing: closed after MHD stops */
+    int quiesced_fd; /* the listen socket after quiescing: closed after MHD stops */
+    /* the receive watchdog: every open connection, under conns_lock */
+    pthread_mutex_t conns_lock;
+    pthread_cond_t watch_wake;
+    conn_slot *conns;
+    int watch_stop;
+    int watch_running;
+    pthread_t watch_thread;
+    double receive_timeout_s;
 };
 
 /* One HTTP request, from its first byte to the completion callback. */
@@ -47,6 +77,7 @@ typedef struct http_req {
     fl_job job; /* first: the job's done callback finds the request */
     fl_http *http;
     struct MHD_Connection *conn;
+    conn_slot *slot; /* its connection's, for the receive watchdog; may be NULL */
     route route;
     req_state state;
     int reject; /* status of an answer decided before the body was read */
@@ -55,6 +86,7 @@ typedef struct http_req {
     const char *allow;
     int close; /* ask the client to close the connection */
     fl_buf body;
+    size_t held;        /* bytes of body counted in http->bodies */
     fl_header *headers; /* inline_headers, or a heap array for many */
     size_t n_headers, cap_headers;
     fl_header *query;
@@ -62,6 +94,73 @@ typedef struct http_req {
     char *query_text;                         /* decoded copies of the query arguments */
     fl_header inline_headers[INLINE_HEADERS]; /* last: not zeroed at allocation */
 } http_req;
+
+/* ---------------------------------------------------------------- receive watchdog */
+
+/* The request on this connection is complete (on = 0), or the next one is
+ * awaited from now on (on = 1). */
+static void slot_receiving(fl_http *h, conn_slot *s, int on)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&h->conns_lock);
+    s->receiving = on;
+    s->since = fl_now();
+    pthread_mutex_unlock(&h->conns_lock);
+}
+
+/* Ends a connection from outside libmicrohttpd's threads: shutting the
+ * socket down wakes its epoll, its next read sees the end and it closes
+ * the connection itself (the descriptor stays libmicrohttpd's to close). */
+static void cut(conn_slot *s)
+{
+    shutdown(s->fd, SHUT_RDWR);
+    s->receiving = 0;
+}
+
+/* Watches every connection still receiving a request: one past the receive
+ * time limit is cut (a trickle of a byte a second resets libmicrohttpd's
+ * idle timer forever), and one whose client has closed its half is released
+ * at once (libmicrohttpd's edge-triggered epoll can miss an end of stream
+ * that arrived together with the last bytes, holding the slot in CLOSE-WAIT
+ * until the idle timeout).  The slots are removed under conns_lock before
+ * libmicrohttpd closes their descriptors, so a descriptor seen here is
+ * never another connection's. */
+static void *watchdog_main(void *arg)
+{
+    fl_http *h = arg;
+    pthread_mutex_lock(&h->conns_lock);
+    while (!h->watch_stop) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += WATCH_INTERVAL_NS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&h->watch_wake, &h->conns_lock, &ts);
+        double now = fl_now();
+        int slow = 0, gone = 0;
+        for (conn_slot *s = h->conns; s && !h->watch_stop; s = s->next) {
+            if (!s->receiving)
+                continue;
+            char c;
+            if (now - s->since > h->receive_timeout_s) {
+                cut(s);
+                slow++;
+            } else if (recv(s->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+                cut(s);
+                gone++;
+            }
+        }
+        if (slow)
+            FL_WARN("closed %d connection(s) that took more than %.0f s to send a request", slow, h->receive_timeout_s);
+        if (gone)
+            FL_DEBUG("released %d connection(s) whose client closed before its request was complete", gone);
+    }
+    pthread_mutex_unlock(&h->conns_lock);
+    return NULL;
+}
 
 /* ---------------------------------------------------------------- answers */
 
@@ -116,17 +215,66 @@ static void reject(http_req *r, int status, const char *type, const char *msg, c
     r->allow = allow;
 }
 
+/* ---------------------------------------------------------------- body budget */
+
+static const char bodies_full[] = "the instance is holding as many request bodies as it may (4 x --max-body in all); "
+                                  "send the request again later";
+
+/* Counts n more bytes of r's body against the instance's total; 0 when
+ * they do not fit. */
+static int hold_body(fl_http *h, http_req *r, size_t n)
+{
+    size_t before = atomic_fetch_add(&h->bodies, n);
+    if (before + n > h->bodies_max) {
+        atomic_fetch_sub(&h->bodies, n);
+        return 0;
+    }
+    r->held += n;
+    return 1;
+}
+
+static void release_body(fl_http *h, http_req *r)
+{
+    atomic_fetch_sub(&h->bodies, r->held);
+    r->held = 0;
+    fl_buf_free(&r->body);
+}
+
 /* ---------------------------------------------------------------- routing */
 
-/* Request smuggling guard (RFC 9112 §6.3, §5.1): framing that a proxy in
- * front could read differently is refused rather than guessed at. */
+/* Request smuggling guard (RFC 9112 §6.3, §5.1, §5.2): framing that a proxy
+ * in front could read differently is refused rather than guessed at. */
 typedef struct framing {
     const char *length;
     size_t length_len;
     int lengths_differ;
-    int chunked;
+    int encodings;   /* Transfer-Encoding headers seen */
+    int not_chunked; /* a Transfer-Encoding other than exactly "chunked" */
     int bad_name;
+    int folded;
 } framing;
+
+/* Longest run of white space after a header's colon that we accept. */
+#define MAX_OWS 256
+
+/* obs-fold (a line starting with SP/HTAB continues the previous one):
+ * libmicrohttpd 0.9.75 appends the continuation to the header *name*, in a
+ * copy outside its read buffer, so "Content-Length:\r\n 35" arrives as a
+ * header "Content-Length35" and the length is silently dropped.  An
+ * unfolded header's value lies in the read buffer just after its name:
+ * name, the colon (now a NUL), optional white space, value.  A name
+ * anywhere else was folded.  (Measured: MHD_OPTION_STRICT_FOR_CLIENT 1 or
+ * 2 only adds the Host check in this version and lets folds through.) */
+static int was_folded(const char *key, size_t key_size, const char *value)
+{
+    uintptr_t after_colon = (uintptr_t)key + key_size + 1, v = (uintptr_t)value;
+    if (!value || v < after_colon || v - after_colon > MAX_OWS || key[key_size] != '\0')
+        return 1;
+    for (const char *p = key + key_size + 1; p < value; p++)
+        if (*p != ' ' && *p != '\t')
+            return 1;
+    return 0;
+}
 
 static enum MHD_Result check_framing(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
                                      const char *value, size_t value_size)
@@ -135,13 +283,17 @@ static enum MHD_Result check_framing(void *cls, enum MHD_ValueKind kind, const c
     framing *f = cls;
     if (memchr(key, ' ', key_size) || memchr(key, '\t', key_size) || key_size == 0)
         f->bad_name = 1;
+    else if (was_folded(key, key_size, value))
+        f->folded = 1;
     if (key_size == 14 && strncasecmp(key, "Content-Length", 14) == 0) {
         if (f->length && (f->length_len != value_size || memcmp(f->length, value, value_size) != 0))
             f->lengths_differ = 1;
         f->length = value;
         f->length_len = value_size;
     } else if (key_size == 17 && strncasecmp(key, "Transfer-Encoding", 17) == 0) {
-        f->chunked = 1;
+        f->encodings++;
+        if (!value || value_size != 7 || strncasecmp(value, "chunked", 7) != 0)
+            f->not_chunked = 1;
     }
     return MHD_YES;
 }
@@ -153,9 +305,14 @@ static const char *bad_framing(struct MHD_Connection *c)
     MHD_get_connection_values_n(c, MHD_HEADER_KIND, check_framing, &f);
     if (f.bad_name)
         return "malformed header: white space in or an empty header name";
+    if (f.folded)
+        return "malformed header: a line starting with white space continues the previous one (obsolete line "
+               "folding); send each header on one line";
+    if (f.encodings > 1 || f.not_chunked)
+        return "malformed request: Transfer-Encoding must be one header with the value chunked";
     if (f.lengths_differ)
         return "malformed request: several different Content-Length values";
-    if (f.length && f.chunked)
+    if (f.length && f.encodings)
         return "malformed request: both Content-Length and Transfer-Encoding";
     return NULL;
 }
@@ -171,7 +328,8 @@ static void route_request(http_req *r, const char *url, const char *method)
             reject(r, 405, "MethodNotAllowed", "use GET /healthz", "GET, HEAD");
         return;
     }
-    if (strcmp(url, "/shutdown") == 0) {
+    /* in HTTP mode /shutdown is the function's: no client may stop the instance */
+    if (cfg->mode != FL_MODE_HTTP && strcmp(url, "/shutdown") == 0) {
         r->route = ROUTE_SHUTDOWN;
         if (!get)
             reject(r, 405, "MethodNotAllowed", "use GET /shutdown", "GET");
@@ -356,6 +514,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         atomic_fetch_add(&h->in_flight, 1);
         r->http = h;
         r->conn = c;
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+        r->slot = ci ? ci->socket_context : NULL;
         fl_buf_init(&r->body);
         fl_response_init(&r->job.resp);
         r->job.req.arrival = fl_now();
@@ -376,16 +536,28 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         }
         if (!r->reject) {
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-            if (cl && strtoull(cl, NULL, 10) > h->cfg->max_body)
+            unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
+            if (len > h->cfg->max_body) {
                 reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+            } else if (atomic_load(&h->bodies) + len > h->bodies_max) {
+                reject(r, 503, "ServerBusy", bodies_full, NULL);
+                r->close = 1;
+            }
         }
-        if (r->reject)
+        if (r->reject) {
+            slot_receiving(h, r->slot, 0);
             return send_error(r); /* answered before reading the body */
+        }
         return MHD_YES;
     }
     if (*upload_size) {
         if (!r->reject && r->body.len + *upload_size > h->cfg->max_body)
             reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+        if (!r->reject && !hold_body(h, r, *upload_size)) {
+            reject(r, 503, "ServerBusy", bodies_full, NULL);
+            r->close = 1;
+            release_body(h, r); /* what came so far is of no use now */
+        }
         if (!r->reject)
             fl_buf_add(&r->body, upload_data, *upload_size);
         *upload_size = 0;
@@ -393,6 +565,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     switch (r->state) {
     case ST_RECEIVING:
+        slot_receiving(h, r->slot, 0);
         if (r->reject)
             return send_error(r);
         return dispatch(r, url, method);
@@ -413,12 +586,13 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && fl_log_enabled(FL_LOG_DEBUG))
         FL_DEBUG("connection ended before the answer was complete (code %d)", (int)toe);
-    fl_buf_free(&r->body);
+    release_body(h, r);
     fl_response_free(&r->job.resp);
     free(r->query);
     free(r->query_text);
     if (r->headers != r->inline_headers)
         free(r->headers);
+    slot_receiving(h, r->slot, 1); /* a kept-alive connection awaits its next request */
     free(r);
     *con_cls = NULL;
     atomic_fetch_sub(&h->in_flight, 1);
@@ -427,13 +601,39 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
                           enum MHD_ConnectionNotificationCode toe)
 {
-    (void)c;
-    (void)socket_context;
     fl_http *h = cls;
-    if (toe == MHD_CONNECTION_NOTIFY_STARTED)
+    if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
         atomic_fetch_add(&h->connections, 1);
-    else
-        atomic_fetch_sub(&h->connections, 1);
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        conn_slot *s = ci ? calloc(1, sizeof *s) : NULL; /* unwatched when out of memory */
+        if (s) {
+            s->fd = ci->connect_fd;
+            s->receiving = 1;
+            s->since = fl_now();
+            pthread_mutex_lock(&h->conns_lock);
+            s->next = h->conns;
+            if (h->conns)
+                h->conns->prev = s;
+            h->conns = s;
+            pthread_mutex_unlock(&h->conns_lock);
+        }
+        *socket_context = s;
+        return;
+    }
+    atomic_fetch_sub(&h->connections, 1);
+    conn_slot *s = *socket_context;
+    if (s) {
+        pthread_mutex_lock(&h->conns_lock);
+        if (s->prev)
+            s->prev->next = s->next;
+        else
+            h->conns = s->next;
+        if (s->next)
+            s->next->prev = s->prev;
+        pthread_mutex_unlock(&h->conns_lock);
+        free(s);
+        *socket_context = NULL;
+    }
 }
 
 static void mhd_log(void *cls, const char *fmt, va_list ap)
@@ -449,8 +649,22 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---------------------------------------------------------------- life cycle */
 
-fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err,
-                       size_t errlen)
+/* Stops the watchdog (if it runs) and frees h; libmicrohttpd has stopped. */
+static void http_free(fl_http *h)
+{
+    if (h->watch_running) {
+        pthread_mutex_lock(&h->conns_lock);
+        h->watch_stop = 1;
+        pthread_cond_signal(&h->watch_wake);
+        pthread_mutex_unlock(&h->conns_lock);
+        pthread_join(h->watch_thread, NULL);
+    }
+    pthread_cond_destroy(&h->watch_wake);
+    pthread_mutex_destroy(&h->conns_lock);
+    free(h);
+}
+
+fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err, size_t errlen)
 {
     fl_http *h = calloc(1, sizeof *h);
     if (!h) {
@@ -461,6 +675,11 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
     h->rt = rt;
     h->on_shutdown = on_shutdown; /* before any thread can read it */
     h->quiesced_fd = -1;
+    h->bodies_max = cfg->max_body > SIZE_MAX / BODIES_IN_MAX_BODIES ? SIZE_MAX : cfg->max_body * BODIES_IN_MAX_BODIES;
+    const char *rt_env = getenv("FNLUA_RECEIVE_TIMEOUT");
+    h->receive_timeout_s = rt_env && strtod(rt_env, NULL) > 0 ? strtod(rt_env, NULL) : RECEIVE_TIMEOUT_S;
+    pthread_mutex_init(&h->conns_lock, NULL);
+    pthread_cond_init(&h->watch_wake, NULL);
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     unsigned flags =
@@ -476,24 +695,34 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
         flags |= MHD_USE_IPv6;
     } else {
         snprintf(err, errlen, "--host '%s' is not an IPv4 or IPv6 address", cfg->host);
-        free(h);
+        http_free(h);
         return NULL;
     }
-    h->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->workers, MHD_OPTION_THREAD_STACK_SIZE,
-        (size_t)(8u << 20), /* Lua runs here too */
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned)(cfg->max_connections + CONN_HARD_MARGIN), MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    /* no MHD_OPTION_LISTENING_ADDRESS_REUSE: SO_REUSEPORT would let a second
+     * fnlua (a forgotten dev server) share the port and take half the requests */
+    errno = 0;
+    h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
+                                 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
+                                 NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_THREAD_POOL_SIZE,
+                                 (unsigned)cfg->workers, MHD_OPTION_THREAD_STACK_SIZE,
+                                 (size_t)(8u << 20), /* Lua runs here too */
+                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
+                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_HARD_MARGIN),
+                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
     if (!h->daemon) {
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
-                 errno ? strerror(errno) : "libmicrohttpd refused to start");
-        free(h);
+        if (errno == EADDRINUSE)
+            snprintf(err, errlen, "cannot listen on %s:%d: port %d is already in use by another process", cfg->host,
+                     cfg->port, cfg->port);
+        else
+            snprintf(err, errlen, "cannot listen on %s:%d: %s", cfg->host, cfg->port,
+                     errno ? strerror(errno) : "libmicrohttpd refused to start");
+        http_free(h);
         return NULL;
     }
+    h->watch_running = pthread_create(&h->watch_thread, NULL, watchdog_main, h) == 0;
+    if (!h->watch_running)
+        FL_WARN("no receive watchdog thread: slow and half-closed clients hold connections until the idle timeout");
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_LISTEN_FD);
     h->port = cfg->port;
     if (info) {
@@ -532,5 +761,5 @@ void fl_http_stop(fl_http *h, double grace_s)
     MHD_stop_daemon(h->daemon);
     if (h->quiesced_fd >= 0)
         close(h->quiesced_fd);
-    free(h);
+    http_free(h);
 }

@@ -129,6 +129,52 @@ static int debug_sethook(lua_State *L)
     return luaL_error(L, "debug.sethook is reserved by fnlua: it enforces the invocation deadline");
 }
 
+/* Lua does not verify precompiled code: a corrupted binary chunk crashes the
+ * process, every invocation with it.  load and loadfile therefore take text
+ * unless the caller passes a mode itself (a handler that wants "b" says so);
+ * the upvalue is the standard function, mode_arg where its mode argument is. */
+static int text_by_default(lua_State *L, int mode_arg)
+{
+    if (lua_isnoneornil(L, mode_arg)) {
+        if (lua_gettop(L) < mode_arg)
+            lua_settop(L, mode_arg); /* pads with nil: absent and nil mean the same below the mode */
+        lua_pushliteral(L, "t");
+        lua_replace(L, mode_arg);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+static int load_text(lua_State *L)
+{
+    return text_by_default(L, 3); /* load(chunk, chunkname, mode, env) */
+}
+
+static int loadfile_text(lua_State *L)
+{
+    return text_by_default(L, 2); /* loadfile(filename, mode, env) */
+}
+
+static int dofile_done(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    (void)ctx;
+    return lua_gettop(L) - 1;
+}
+
+/* dofile(filename): the standard one, loading text only. */
+static int dofile_text(lua_State *L)
+{
+    const char *fname = luaL_optstring(L, 1, NULL);
+    lua_settop(L, 1);
+    if (luaL_loadfilex(L, fname, "t") != LUA_OK)
+        return lua_error(L);
+    lua_callk(L, 0, LUA_MULTRET, 0, dofile_done);
+    return dofile_done(L, 0, 0);
+}
+
 /* Message handler wrapper for xpcall: once the invocation has timed out or
  * been cancelled, the error passes straight through.  Lua runs a message
  * handler for an error raised inside a hook with hooks disabled, so a
@@ -170,6 +216,14 @@ static int guarded_xpcall(lua_State *L)
 
 void fl_lib_openstate(lua_State *L)
 {
+    lua_getglobal(L, "load");
+    lua_pushcclosure(L, load_text, 1);
+    lua_setglobal(L, "load");
+    lua_getglobal(L, "loadfile");
+    lua_pushcclosure(L, loadfile_text, 1);
+    lua_setglobal(L, "loadfile");
+    lua_pushcfunction(L, dofile_text);
+    lua_setglobal(L, "dofile");
     lua_getglobal(L, "xpcall");
     lua_pushcclosure(L, guarded_xpcall, 1);
     lua_setglobal(L, "xpcall");

@@ -6,8 +6,10 @@
  * "fnlua.crypto" (crypto.h).  The Lua half of the library lives in
  * lua/fnlua/ and is found by loader.c.
  * Also replaces the standard functions a handler could use to take the
- * server down or escape its deadline: os.exit, debug.sethook, and xpcall
- * (its message handler is skipped once the invocation has timed out).
+ * server down or escape its deadline: os.exit, debug.sethook, xpcall
+ * (its message handler is skipped once the invocation has timed out), and
+ * load/loadfile/dofile (text chunks only unless a mode containing "b" is
+ * passed: Lua does not verify precompiled code, a corrupted chunk crashes).
  */
 #ifndef FL_LIB_H
 #define FL_LIB_H

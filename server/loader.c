@@ -124,20 +124,19 @@ void fl_loader_openstate(lua_State *L, const fl_config *cfg)
     lua_pushstring(L, cfg->libdir);
     lua_rawsetp(L, LUA_REGISTRYINDEX, &lib_key);
 
+    /* exactly the code directory and its LuaRocks tree: not Lua's defaults
+     * (./?.lua, /usr/local/share/lua/5.4/...) nor LUA_PATH/LUA_CPATH, so what
+     * runs on a laptop finds the same modules as in the image */
     lua_getglobal(L, "package");
     int pkg = lua_gettop(L);
     const char *d = cfg->dir;
-    lua_getfield(L, pkg, "path");
     lua_pushfstring(L,
                     "%s/?.lua;%s/?/init.lua;%s/lua_modules/share/lua/5.4/?.lua;"
-                    "%s/lua_modules/share/lua/5.4/?/init.lua;%s",
-                    d, d, d, d, lua_tostring(L, -1));
+                    "%s/lua_modules/share/lua/5.4/?/init.lua",
+                    d, d, d, d);
     lua_setfield(L, pkg, "path");
-    lua_pop(L, 1);
-    lua_getfield(L, pkg, "cpath");
-    lua_pushfstring(L, "%s/?.so;%s/lua_modules/lib/lua/5.4/?.so;%s", d, d, lua_tostring(L, -1));
+    lua_pushfstring(L, "%s/?.so;%s/lua_modules/lib/lua/5.4/?.so", d, d);
     lua_setfield(L, pkg, "cpath");
-    lua_pop(L, 1);
 
     /* searchers: preload, fnlua.*, Lua files (relative names), then the C searchers */
     lua_getfield(L, pkg, "searchers");
@@ -170,18 +169,9 @@ static void require_module(lua_State *L, const char *module)
         lua_pushstring(L, module);
         lua_getfield(L, -3, "path");
         lua_call(L, 2, 2);
-        if (lua_isnil(L, -2)) {
-            char rel[FL_NAME_MAX + 8];
-            snprintf(rel, sizeof rel, "%s", module);
-            for (char *p = rel; *p; p++)
-                if (*p == '.')
-                    *p = '/';
-            lua_rawgetp(L, LUA_REGISTRYINDEX, &dir_key);
-            luaL_error(L,
-                       "handler module '%s' not found: no file %s.lua (or %s/init.lua) in the code "
-                       "directory %s or its lua_modules",
-                       module, rel, rel, lua_tostring(L, -1));
-        }
+        if (lua_isnil(L, -2)) /* searchpath's list: every file tried, no other */
+            luaL_error(L, "handler module '%s' not found in the code directory or its lua_modules:\n\t%s", module,
+                       lua_tostring(L, -1));
         lua_pop(L, 2);
     }
     lua_pop(L, 1);

@@ -2,7 +2,8 @@
  * loader.h - finding and loading the handler module.
  *
  * Sets package.path/cpath to the code directory and its LuaRocks tree
- * (lua_modules), adds a searcher that finds fnlua.* only in fnlua's own
+ * (lua_modules) and nothing else (no current directory, no host Lua
+ * folders, no LUA_PATH/LUA_CPATH), adds a searcher that finds fnlua.* only in fnlua's own
  * library directory (never in the code directory), and loads Lua files with
  * chunk names relative to the code directory, so every message reads
  * "index.lua:12" rather than an absolute path.  The handler module is loaded

@@ -159,8 +159,8 @@ end
 -- ------------------------------------------------------------------ responses
 
 local function check_status(status, fname)
-  if math.type(status) ~= "integer" or status < 100 or status > 599 then
-    error(string.format("apig.%s: status must be an integer from 100 to 599, got %s", fname, tostring(status)), 3)
+  if math.type(status) ~= "integer" or status < 200 or status > 599 then
+    error(string.format("apig.%s: status must be an integer from 200 to 599, got %s", fname, tostring(status)), 3)
   end
 end
 

@@ -168,7 +168,8 @@ return {
   end },
 
   { "bad status or arguments → error naming the builder", function()
-    check.raises("apig.json: status must be an integer from 100 to 599", apig.json, 99, {})
+    check.raises("apig.json: status must be an integer from 200 to 599", apig.json, 99, {})
+    check.raises("apig.json: status must be an integer from 200 to 599", apig.json, 101, {})
     check.raises("apig.text: status", apig.text, "200", "x")
     check.raises("apig.error: status", apig.error, 600, "x")
     check.raises("apig.binary: bytes must be a string", apig.binary, 200, {})

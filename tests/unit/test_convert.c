@@ -18,7 +18,7 @@ static lua_State *L;
 static fl_envelope env;
 static fl_buf scratch, out;
 
-#define EVAL(name, code, want) CHECK_STR(name, lh_eval(L, code), want)
+#define EVAL(name, code, want)            CHECK_STR(name, lh_eval(L, code), want)
 #define EVAL_CONTAINS(name, code, needle) CHECK_CONTAINS(name, lh_eval(L, code), needle)
 
 /* Stack: [v] -> [v, envelope JSON] */
@@ -44,10 +44,9 @@ static int toevent(lua_State *Ls)
     return 1;
 }
 
-static const char helpers[] =
-    "cjson = require 'cjson'\n"
-    "function envt(v) return jdecode(toenv(v)) end\n"
-    "function nkeys(t) local n = 0 for _ in pairs(t) do n = n + 1 end return n end\n";
+static const char helpers[] = "cjson = require 'cjson'\n"
+                              "function envt(v) return jdecode(toenv(v)) end\n"
+                              "function nkeys(t) local n = 0 for _ in pairs(t) do n = n + 1 end return n end\n";
 
 /* ---------------------------------------------------------------- result -> envelope */
 
@@ -134,13 +133,14 @@ static void test_result_scalars(void)
          "local e = envt(cjson.null) return e.statusCode == 200 and (e.body == '' or e.body == 'null')", "true");
     EVAL("body cjson.null (echoing a null event body) -> empty or null body",
          "local e = envt({statusCode = 200, body = jdecode('{\"body\":null}').body})\n"
-         "return e.statusCode == 200 and (e.body == '' or e.body == 'null')", "true");
+         "return e.statusCode == 200 and (e.body == '' or e.body == 'null')",
+         "true");
     EVAL_CONTAINS("function -> error", "return toenv(print)", "cannot encode");
     EVAL_CONTAINS("function -> error names the type", "return toenv(print)", "function");
     EVAL_CONTAINS("body function -> error", "return toenv({statusCode = 200, body = print})", "function");
     EVAL_CONTAINS("body userdata -> error", "return toenv({body = io.stdout})", "userdata");
-    EVAL_CONTAINS("body table with a function inside -> error naming the path",
-                  "return toenv({body = {a = {print}}})", ".a[1]");
+    EVAL_CONTAINS("body table with a function inside -> error naming the path", "return toenv({body = {a = {print}}})",
+                  ".a[1]");
     EVAL_CONTAINS("cyclic table -> error", "local t = {} t.t = t return toenv(t)", "cyclic");
     EVAL_CONTAINS("body cyclic table -> error", "local t = {} t[1] = t return toenv({body = t})", "cyclic");
     EVAL_CONTAINS("NaN -> error", "return toenv(0/0)", "NaN");
@@ -174,13 +174,23 @@ static void test_result_headers(void)
     EVAL("headers nil -> no headers", "return nkeys(envt({body = 'x', headers = nil}).headers)", "0");
     EVAL("headers empty table -> no headers", "return nkeys(envt({body = 'x', headers = {}}).headers)", "0");
     EVAL_CONTAINS("headers not a table -> error", "return toenv({body = 'x', headers = 'X: y'})", "headers");
-    EVAL_CONTAINS("header value table of tables -> error",
-                  "return toenv({body = 'x', headers = {X = {{}}}})", "cannot encode header 'X'");
+    EVAL_CONTAINS("header value table of tables -> error", "return toenv({body = 'x', headers = {X = {{}}}})",
+                  "cannot encode header 'X'");
     EVAL_CONTAINS("header value function -> error", "return toenv({body = 'x', headers = {X = print}})",
                   "cannot encode header 'X'");
     EVAL_CONTAINS("header value with line break -> error (no header injection)",
-                  "return toenv({body = 'x', headers = {X = 'a\\r\\nSet-Cookie: evil=1'}})", "line break");
-    EVAL_CONTAINS("header value with NUL -> error", "return toenv({body = 'x', headers = {X = 'a\\0b'}})", "NUL");
+                  "return toenv({body = 'x', headers = {X = 'a\\r\\nSet-Cookie: evil=1'}})", "control character");
+    EVAL_CONTAINS("header value with NUL -> error", "return toenv({body = 'x', headers = {X = 'a\\0b'}})",
+                  "control character");
+    EVAL_CONTAINS("header value with another C0 byte -> error", "return toenv({body = 'x', headers = {X = 'a\\1b'}})",
+                  "control character");
+    EVAL_CONTAINS("header value with DEL -> error", "return toenv({body = 'x', headers = {X = 'a\\127b'}})",
+                  "control character");
+    EVAL("header value with a tab -> kept", "return envt({body = '', headers = {X = 'a\\tb'}}).headers.X", "a\tb");
+    EVAL_CONTAINS("header name with a separator -> error", "return toenv({body = 'x', headers = {['X(Y)'] = 'v'}})",
+                  "RFC 9110 token");
+    EVAL_CONTAINS("header name with a C0 byte -> error", "return toenv({body = 'x', headers = {['X\\1'] = 'v'}})",
+                  "header name");
     EVAL_CONTAINS("header name with colon -> error", "return toenv({body = 'x', headers = {['X:Y'] = 'v'}})",
                   "header name");
     EVAL_CONTAINS("header name with space -> error", "return toenv({body = 'x', headers = {['X Y'] = 'v'}})",
@@ -191,10 +201,11 @@ static void test_result_headers(void)
 
 static void test_result_status(void)
 {
-    EVAL("statusCode 100 -> accepted", "return envt({statusCode = 100}).statusCode", "100");
+    EVAL("statusCode 200 -> accepted", "return envt({statusCode = 200}).statusCode", "200");
     EVAL("statusCode 599 -> accepted", "return envt({statusCode = 599}).statusCode", "599");
-    static const char *const bad[] = {"99", "600", "0", "-200", "200.5", "'abc'", "true", "{}", "1e10", "-1e10",
-                                      "2^31", "math.huge", "0/0", "math.maxinteger"};
+    static const char *const bad[] = {"99",   "100",   "101",   "103",       "199",  "600",
+                                      "0",    "-200",  "200.5", "'abc'",     "true", "{}",
+                                      "1e10", "-1e10", "2^31",  "math.huge", "0/0",  "math.maxinteger"};
     char code[160], name[160];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         snprintf(code, sizeof code, "return toenv({statusCode = %s, body = 'x'})", bad[i]);
@@ -254,13 +265,16 @@ static int headers_to_global(lua_State *Ls)
     return 0;
 }
 
-#define HDR(n, v) {n, sizeof(n) - 1, v, sizeof(v) - 1}
+#define HDR(n, v)                                                                                                      \
+    {                                                                                                                  \
+        n, sizeof(n) - 1, v, sizeof(v) - 1                                                                             \
+    }
 
 static void test_event_and_headers(void)
 {
     EVAL("event body '' -> empty table", "local e = toevent('') return type(e) .. ' ' .. nkeys(e)", "table 0");
-    EVAL("event body of whitespace -> empty table", "local e = toevent(' \\r\\n\\t ') return type(e) .. ' ' .. nkeys(e)",
-         "table 0");
+    EVAL("event body of whitespace -> empty table",
+         "local e = toevent(' \\r\\n\\t ') return type(e) .. ' ' .. nkeys(e)", "table 0");
     EVAL("event body JSON object -> table", "return toevent('{\"name\":\"x\",\"n\":5}').n", "5");
     EVAL("event body JSON integer -> Lua integer", "return math.type(toevent('{\"n\":5}').n)", "integer");
     EVAL("event body JSON array -> sequence", "return #toevent('[1,2,3]')", "3");
@@ -270,12 +284,9 @@ static void test_event_and_headers(void)
 
     lua_settop(L, 0);
     static const fl_header hs[] = {
-        HDR("X-CFF-Request-Id", "abc"),
-        HDR("Content-Type", "application/json"),
-        HDR("Accept", "text/html"),
-        HDR("ACCEPT", "application/xml"),
-        HDR("accept", "*/*"),
-        HDR("X-Empty", ""),
+        HDR("X-CFF-Request-Id", "abc"), HDR("Content-Type", "application/json"),
+        HDR("Accept", "text/html"),     HDR("ACCEPT", "application/xml"),
+        HDR("accept", "*/*"),           HDR("X-Empty", ""),
     };
     headers_arg a = {hs, sizeof hs / sizeof hs[0]};
     lua_pushcfunction(L, headers_to_global);
@@ -355,10 +366,9 @@ static void test_http_event(void)
     lua_pushlightuserdata(L, &req);
     CHECK_INT("HTTP request with text body -> APIG event without error", lua_pcall(L, 1, 0, 0), LUA_OK);
     lua_settop(L, 0);
-    EVAL("HTTP text body -> body as is, isBase64Encoded false",
-         "return ev.body .. ' ' .. tostring(ev.isBase64Encoded)", "plain false");
-    EVAL("HTTP request without query -> empty queryStringParameters",
-         "return nkeys(ev.queryStringParameters)", "0");
+    EVAL("HTTP text body -> body as is, isBase64Encoded false", "return ev.body .. ' ' .. tostring(ev.isBase64Encoded)",
+         "plain false");
+    EVAL("HTTP request without query -> empty queryStringParameters", "return nkeys(ev.queryStringParameters)", "0");
 }
 
 /* ---------------------------------------------------------------- error -> error object */
@@ -474,8 +484,14 @@ static void test_utf8_and_quote(void)
     UTF8("UTF-8 truncated 4-byte at end -> invalid", "\xf0\x9f\x98", 0);
     UTF8("UTF-8 lead byte followed by ASCII -> invalid", "\xc3(", 0);
     UTF8("UTF-8 invalid byte after 16 ASCII bytes -> invalid", "0123456789abcdef\xff", 0);
-    UTF8("UTF-8 invalid byte in the middle of a long text -> invalid", "0123456789abcdef\xfe" "0123456789abcdef", 0);
-    UTF8("UTF-8 multibyte after 8 ASCII bytes -> valid", "01234567\xc3\xa9" "01234567", 1);
+    UTF8("UTF-8 invalid byte in the middle of a long text -> invalid",
+         "0123456789abcdef\xfe"
+         "0123456789abcdef",
+         0);
+    UTF8("UTF-8 multibyte after 8 ASCII bytes -> valid",
+         "01234567\xc3\xa9"
+         "01234567",
+         1);
     CHECK_INT("UTF-8 length honoured: stop before a bad byte -> valid", fl_utf8_valid("ab\xff", 2), 1);
 
     fl_buf b;
