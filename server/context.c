@@ -187,7 +187,7 @@ static int getCPUNumber(lua_State *L)
     if (v && atoi(v) > 0)
         lua_pushinteger(L, atoi(v));
     else
-        lua_pushinteger(L, fl_config_default_workers());
+        lua_pushinteger(L, fl_config_cpus());
     return 1;
 }
 
