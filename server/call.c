@@ -240,7 +240,11 @@ int fl_call_resume(lua_State *L, lua_State *co, int nargs, fl_error *err)
         const char *s = lua_tostring(co, -1);
         fl_buf_adds(&err->message, s ? s : "unknown error");
     }
-    lua_resetthread(co);
+    /* Not lua_resetthread: it would run the coroutine's pending __close
+     * handlers with hooks off (a failed coroutine unwound from a hook keeps
+     * them off), where no deadline could stop one that loops.  The caller
+     * drops a failed coroutine and the collector frees it; its to-be-closed
+     * variables stay unclosed, as for any coroutine that is never closed. */
     return status;
 }
 

@@ -36,7 +36,7 @@ int fl_call(lua_State *L, lua_CFunction f, void *ud, fl_error *err);
  * call of an invocation that may be paused (see limit.h, time slice) and
  * continued later, possibly from another OS thread.  Returns LUA_OK,
  * LUA_YIELD (values dropped) or an error status with err filled from the
- * coroutine's stack, which is then reset for reuse. */
+ * coroutine's stack; a coroutine that failed is not fit for reuse. */
 int fl_call_resume(lua_State *L, lua_State *co, int nargs, fl_error *err);
 
 /* Fills err as if msg had been raised where the suspended coroutine co

@@ -141,12 +141,13 @@ typedef struct outcome {
     int timed_out, cancelled, exceeded;
     size_t peak;
     const fl_invocation *ctx;
+    const char *type; /* when the caller knows the kind already */
 } outcome;
 
 /* Turns w->err (after a failed call) into the error object in resp. */
 static void fail(fl_worker *w, const outcome *o, fl_response *resp)
 {
-    const char *type = phase_error_type(o->phase);
+    const char *type = o->type ? o->type : phase_error_type(o->phase);
     int status = o->phase == FL_PHASE_DECODE ? 400 : 500;
     if (o->cancelled) {
         type = "InvocationCancelled";
@@ -161,7 +162,10 @@ static void fail(fl_worker *w, const outcome *o, fl_response *resp)
         else
             fl_error_set(&w->err, "invocation timed out after %d s", o->ctx->timeout_s);
         status = 500;
-    } else if (w->err.status == LUA_ERRMEM || o->exceeded) {
+    } else if (w->err.status == LUA_ERRMEM ||
+               (o->exceeded && strstr(fl_buf_cstr(&w->err.message), "not enough memory"))) {
+        /* a refusal that a pcall caught earlier does not make a later,
+         * different error a memory error */
         type = "MemoryLimitError";
         fl_error_set(&w->err,
                      "runtime memory limit exceeded: the Lua heap reached %.1f MB of its %.1f MB "
@@ -192,7 +196,8 @@ static void fail(fl_worker *w, const outcome *o, fl_response *resp)
 /* A failure of the state's main thread (load, initializer). */
 static void fail_main(fl_worker *w, fl_state *st, fl_phase phase, fl_response *resp)
 {
-    outcome o = {phase, st->limits.timed_out, st->limits.cancelled, st->limits.exceeded, st->limits.peak, &w->idle_ctx};
+    outcome o = {phase, st->limits.timed_out, st->limits.cancelled, st->limits.exceeded, st->limits.peak, &w->idle_ctx,
+                 NULL};
     fail(w, &o, resp);
 }
 
@@ -384,10 +389,10 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
         /* the handler yielded the invocation's own coroutine: as in plain Lua,
          * that is an error, reported where the yield stands */
         fl_call_error_here(inv->co, "attempt to yield from outside a coroutine", &w->err);
-        lua_resetthread(inv->co);
-        rc = LUA_ERRRUN;
+        rc = LUA_ERRRUN; /* the coroutine is dropped, not reset (see fl_call_resume) */
     }
-    outcome o = {inv->phase, inv->lim.timed_out, inv->lim.cancelled, inv->lim.exceeded, st->limits.peak, &inv->ctx};
+    outcome o = {inv->phase, inv->lim.timed_out, inv->lim.cancelled, inv->lim.exceeded, st->limits.peak, &inv->ctx,
+                 NULL};
     w->inflight--;
     give_back_coroutine(st, inv, rc == LUA_OK);
     if (rc != LUA_OK) {
@@ -409,10 +414,8 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
                          "return less data or store it elsewhere (e.g. OBS) and return a link",
                          n, FL_RESULT_MAX);
             o.phase = FL_PHASE_ENCODE;
+            o.type = "ResultTooLarge";
             fail(w, &o, resp);
-            resp->error_type = "ResultTooLarge";
-            fl_buf_reset(&resp->body);
-            fl_convert_error_to_json("ResultTooLarge", &w->err, &resp->body);
         }
     }
     if (fl_log_enabled(FL_LOG_DEBUG))
@@ -435,7 +438,10 @@ static fl_run run_slice(fl_worker *w, fl_inv *inv, int nargs, double slice_s)
     st->current = &inv->ctx;
     inv->waiter.suspended = 0;
     fl_limits_enter(&st->limits, &inv->lim, inv->budget, inv->co, slice_s > 0 ? fl_now() + slice_s : 0);
+    /* an error value's __tostring runs on the main thread: under the same deadline */
+    fl_limits_arm(st->L);
     int rc = fl_call_resume(st->L, inv->co, nargs, &w->err);
+    lua_sethook(st->L, NULL, 0, 0);
     fl_limits_leave(&st->limits, &inv->lim);
     st->running = NULL;
     st->current = &w->idle_ctx;
@@ -493,7 +499,7 @@ fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
         fl_error_reset(&w->err);
         w->err.status = LUA_ERRMEM;
         fl_buf_adds(&w->err.message, "not enough memory for a new coroutine");
-        outcome o = {FL_PHASE_HANDLER, 0, 0, 1, st->limits.peak, &inv->ctx};
+        outcome o = {FL_PHASE_HANDLER, 0, 0, 1, st->limits.peak, &inv->ctx, NULL};
         w->inflight--;
         fail(w, &o, inv->resp);
         fl_context_end(&inv->ctx);
