@@ -27,6 +27,16 @@ static size_t on_body(char *p, size_t size, size_t n, void *ud)
         f->too_large = 1;
         return 0; /* aborts the transfer: the body is refused, not buffered */
     }
+    if (f->quota) {
+        size_t cap = atomic_load_explicit(&f->quota->cap, memory_order_relaxed);
+        size_t held = atomic_fetch_add(&f->quota->held, len) + len;
+        if (cap && held > cap) {
+            atomic_fetch_sub(&f->quota->held, len);
+            f->too_large = f->over_quota = 1;
+            return 0;
+        }
+        f->counted += len;
+    }
     fl_buf_add(&f->body, p, len);
     return len;
 }
@@ -93,6 +103,7 @@ int fl_fetch_init(fl_fetch *f, const fl_fetch_opts *o, CURL *reuse, char *err, s
     memset(f, 0, sizeof *f);
     f->headers = o->headers;
     f->max_body = o->max_body ? o->max_body : FL_FETCH_MAX_BODY_DEFAULT;
+    f->quota = o->quota;
     remember_host(f, o->url);
     if (!f->host[0]) {
         snprintf(err, errlen, "invalid URL '%.200s'", o->url);
@@ -219,7 +230,12 @@ void fl_fetch_finished(fl_fetch *f, CURLcode code)
     case CURLE_WRITE_ERROR:
         if (f->too_large) {
             f->result = FL_FETCH_TOO_LARGE;
-            if (f->head.len >= FL_FETCH_MAX_HEAD)
+            if (f->over_quota)
+                snprintf(f->error, sizeof f->error,
+                         "too large: the response from %s would take the responses held at once in this Lua state "
+                         "past its memory budget (%zu MB)",
+                         h, atomic_load(&f->quota->cap) >> 20);
+            else if (f->head.len >= FL_FETCH_MAX_HEAD)
                 snprintf(f->error, sizeof f->error, "too large: the response headers from %s are over %zu bytes", h,
                          FL_FETCH_MAX_HEAD);
             else
@@ -281,6 +297,9 @@ CURL *fl_fetch_detach(fl_fetch *f)
 
 void fl_fetch_free(fl_fetch *f)
 {
+    if (f->quota && f->counted)
+        atomic_fetch_sub(&f->quota->held, f->counted);
+    f->counted = 0;
     if (f->easy)
         curl_easy_cleanup(f->easy);
     f->easy = NULL;

@@ -16,6 +16,7 @@
 #ifndef FL_FETCH_H
 #define FL_FETCH_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include <curl/curl.h>
@@ -37,6 +38,14 @@ typedef enum {
     FL_FETCH_DEADLINE /* the invocation's deadline cut the call: a timeout of the invocation */
 } fl_fetch_result;
 
+/* The response bytes all the transfers of one Lua state hold at once, and
+ * the most they may hold (its memory budget): what max_body bounds for one
+ * call, this bounds for a thousand at once.  Shared between threads. */
+typedef struct fl_fetch_quota {
+    atomic_size_t held;
+    atomic_size_t cap; /* 0 = none */
+} fl_fetch_quota;
+
 typedef struct fl_fetch_opts {
     const char *url;            /* query already appended */
     const char *method;         /* upper case; NULL = GET */
@@ -48,6 +57,7 @@ typedef struct fl_fetch_opts {
     size_t max_body;
     long redirects; /* 0 = do not follow */
     int verify;     /* check the server's certificate and name */
+    fl_fetch_quota *quota;
 } fl_fetch_opts;
 
 struct fl_waiter;
@@ -59,7 +69,10 @@ typedef struct fl_fetch {
     fl_buf head; /* the last response's header lines, raw */
     fl_buf body;
     size_t max_body;
+    fl_fetch_quota *quota; /* NULL = none */
+    size_t counted;        /* bytes of this transfer in quota->held */
     int too_large;
+    int over_quota;
     int deadline_cut; /* the timeout given to libcurl was the invocation's remaining time */
     long status;
     fl_fetch_result result;

@@ -279,6 +279,12 @@ static void build(lua_State *L, int t, batch *b, int i)
     o.verify = lua_isnil(L, -1) || lua_toboolean(L, -1);
     lua_pop(L, 1);
     o.deadline = running_deadline(L);
+    if (b->loop) {
+        o.quota = fl_loop_quota(b->loop);
+        void *ud;
+        lua_getallocf(L, &ud);
+        atomic_store(&o.quota->cap, ((fl_limits *)ud)->budget);
+    }
     o.url = fl_buf_cstr(url);
     o.headers = sc->headers;
     sc->headers = NULL; /* fl_fetch_init takes them over */

@@ -37,7 +37,13 @@ struct fl_loop {
     int kick;          /* libcurl wants its timer earlier than that: wake the thread */
     CURL *spare[FL_LOOP_SPARE_EASY];
     int n_spare;
+    fl_fetch_quota quota;
 };
+
+fl_fetch_quota *fl_loop_quota(fl_loop *l)
+{
+    return &l->quota;
+}
 
 /* ---------------------------------------------------------------- waiters */
 

@@ -57,6 +57,8 @@ void fl_loop_free(fl_loop *l);
 
 /* Starts transfer f (its waiter set); it ends through fl_fetch_finished. */
 void fl_loop_add(fl_loop *l, fl_fetch *f);
+/* The response-bytes quota of the state's transfers (fetch.h). */
+struct fl_fetch_quota *fl_loop_quota(fl_loop *l);
 /* An easy handle kept from an ended call (reset), or NULL. */
 CURL *fl_loop_easy(fl_loop *l);
 /* Gives an ended call's easy handle back for reuse. */
