@@ -258,6 +258,8 @@ static void build(lua_State *L, int t, batch *b, int i)
     int bt = lua_getfield(L, t, "body");
     if (bt == LUA_TSTRING) {
         o.body = lua_tolstring(L, -1, &o.body_len); /* copied by fl_fetch_init */
+        if (!has_type)
+            add_header(L, sc, "Content-Type:"); /* not libcurl's form-encoded default: bytes say nothing of their type */
     } else if (bt == LUA_TTABLE) {
         fl_json_encode(L, lua_gettop(L), body); /* raises for what JSON cannot hold */
         o.body = body->data ? body->data : "";
@@ -271,9 +273,9 @@ static void build(lua_State *L, int t, batch *b, int i)
     o.timeout_s = opt_number(L, t, "timeout", FL_HTTP_DEFAULT_TIMEOUT);
     double mb = opt_number(L, t, "max_body", (double)FL_FETCH_MAX_BODY_DEFAULT);
     double rd = opt_number(L, t, "redirects", 0);
-    if (!(o.timeout_s > 0) || !(mb >= 0) || !(rd >= 0) || rd > 50 || mb > 1e15)
-        luaL_error(L, "fnlua.http: timeout must be > 0, max_body >= 0, redirects 0..50");
-    o.max_body = mb > 0 ? (size_t)mb : 1;
+    if (!(o.timeout_s > 0) || !(mb >= 1) || !(rd >= 0) || rd > 50 || mb > 1e15)
+        luaL_error(L, "fnlua.http: timeout must be > 0, max_body >= 1, redirects 0..50");
+    o.max_body = (size_t)mb;
     o.redirects = (long)rd;
     lua_getfield(L, t, "verify");
     o.verify = lua_isnil(L, -1) || lua_toboolean(L, -1);

@@ -17,8 +17,12 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 H=$ROOT/handlers
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/fnlua-examples.XXXXXX") || exit 2
 trap 'rm -rf "$TMP"' EXIT HUP INT TERM
-# the env-config cases set these themselves
-unset APP_GREETING APP_MAX_ITEMS APP_DEBUG
+# the env-config and outbound cases set these themselves
+unset APP_GREETING APP_MAX_ITEMS APP_DEBUG API_URL API_MAX_ATTEMPTS API_ATTEMPT_TIMEOUT API_BACKOFF API_TIMEOUT
+# calls to 127.0.0.1 never go through a proxy the machine may have set
+no_proxy=127.0.0.1
+NO_PROXY=127.0.0.1
+export no_proxy NO_PROXY
 
 passed=0
 failed=0
@@ -181,6 +185,33 @@ start "http-router: --mode http DELETE /items -> 405 with Allow"
 run 0 "$FNLUA" invoke --mode http --dir "$H/http-router" --method DELETE --path /items
 out_has '"statusCode":405'
 out_has '"Allow":"GET, POST, HEAD"'
+finish
+
+# The outbound examples against a closed local port (nothing listens on 9):
+# no network needed; tests/http/test_examples_outbound.py runs them against a
+# local stand-in that answers.
+start "rest-retry: no API_URL -> initializer error, exit 2"
+run 2 "$FNLUA" invoke --dir "$H/rest-retry" "$H/rest-retry/event.json"
+out_has '"errorType":"InitializerError"'
+out_has 'API_URL must be the API'
+finish
+
+start "rest-retry: connection refused -> retried with back-off, then a clear error"
+run 1 env API_URL=http://127.0.0.1:9 API_BACKOFF=0.01 "$FNLUA" invoke --dir "$H/rest-retry" "$H/rest-retry/event.json"
+out_has '"errorType":"HandlerError"'
+out_has 'GET http://127.0.0.1:9/todos/1 failed after 4 attempt(s): connect: 127.0.0.1'
+log_has 'WARN index.lua:'
+log_has 'attempt 3 of 4: connect: 127.0.0.1'
+finish
+
+start "fan-out: every call refused -> 502, each item's error"
+run 0 env 'API_URL=http://127.0.0.1:9/items/{id}' "$FNLUA" invoke --dir "$H/fan-out" "$H/fan-out/event.json"
+out_has '"statusCode":502'
+out_has '\"id\":5'
+out_has '\"error\":\"connect: 127.0.0.1'
+out_has '\"ok\":0'
+out_has '\"failed\":5'
+log_has 'fetched 0 item(s), 5 failed'
 finish
 
 echo "$passed passed, $failed failed"
