@@ -60,7 +60,115 @@ static double running_deadline(lua_State *L)
 static fl_waiter *suspendable(lua_State *L)
 {
     fl_waiter *w = fl_wait_current(L);
-    return w && w->loop && L == w->co && lua_isyieldable(L) ? w : NULL;
+    if (!w || !w->loop || !lua_isyieldable(L))
+        return NULL;
+    if (L == w->co || (w->n_relay > 0 && w->relay[w->n_relay - 1] == L))
+        return w;
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- coroutines that relay waits */
+
+/* coroutine.resume and coroutine.wrap as in the standard library, except
+ * that a wait inside the resumed coroutine (fnlua.http, fnlua.sleep) is
+ * relayed: this resume yields the resuming coroutine in turn, up to the
+ * invocation's own, and when the invocation continues it resumes the inner
+ * coroutine again.  So an iterator or a coroutine.wrap that makes calls
+ * suspends the invocation like a call in the handler itself. */
+static int relay(lua_State *L, lua_State *co, int narg, int wrap);
+
+static int relay_k_resume(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    return relay(L, (lua_State *)ctx, 0, 0);
+}
+
+static int relay_k_wrap(lua_State *L, int status, lua_KContext ctx)
+{
+    (void)status;
+    return relay(L, (lua_State *)ctx, 0, 1);
+}
+
+/* Stack of L: [..., narg arguments] -> [results]. */
+static int relay(lua_State *L, lua_State *co, int narg, int wrap)
+{
+    if (!lua_checkstack(co, narg + 1)) {
+        lua_pushliteral(L, "too many arguments to resume");
+        goto failed;
+    }
+    if (lua_status(co) == LUA_OK && lua_gettop(co) == 0) {
+        lua_pushliteral(L, "cannot resume dead coroutine");
+        goto failed;
+    }
+    lua_xmove(L, co, narg);
+    fl_waiter *w = fl_wait_current(L);
+    int capable = w && lua_isyieldable(L) && (L == w->co || (w->n_relay > 0 && w->relay[w->n_relay - 1] == L));
+    int pushed = w && w->n_relay < (int)(sizeof w->relay / sizeof w->relay[0]);
+    if (pushed)
+        w->relay[w->n_relay++] = capable ? co : NULL;
+    int nres = 0;
+    int st = lua_resume(co, L, narg, &nres);
+    if (pushed)
+        w->n_relay--;
+    void *ud;
+    lua_getallocf(L, &ud);
+    if (st == LUA_YIELD && capable && (w->suspended || ((fl_limits *)ud)->paused)) {
+        lua_pop(co, nres); /* a wait or the end of a time slice: pass it up, and come back here */
+        return lua_yieldk(L, 0, (lua_KContext)co, wrap ? relay_k_wrap : relay_k_resume);
+    }
+    if (st == LUA_OK || st == LUA_YIELD) {
+        if (!lua_checkstack(L, nres + 1)) {
+            lua_pop(co, nres);
+            lua_pushliteral(L, "too many results to resume");
+            goto failed;
+        }
+        if (!wrap)
+            lua_pushboolean(L, 1);
+        lua_xmove(co, L, nres);
+        return nres + (wrap ? 0 : 1);
+    }
+    lua_xmove(co, L, 1); /* the error value */
+failed:
+    if (!wrap) {
+        lua_pushboolean(L, 0);
+        lua_insert(L, -2);
+        return 2;
+    }
+    if (lua_type(L, -1) == LUA_TSTRING) { /* as coroutine.wrap: where it was called */
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+/* For the time slice (limit.h): L passes a pause up to the invocation. */
+static int relays(lua_State *L)
+{
+    fl_waiter *w = fl_wait_current(L);
+    return w && w->n_relay > 0 && w->relay[w->n_relay - 1] == L;
+}
+
+static int co_resume(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    return relay(L, co, lua_gettop(L) - 1, 0);
+}
+
+static int co_wrap_call(lua_State *L)
+{
+    return relay(L, lua_tothread(L, lua_upvalueindex(1)), lua_gettop(L), 1);
+}
+
+static int co_wrap(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TFUNCTION);
+    lua_State *co = lua_newthread(L);
+    lua_pushvalue(L, 1);
+    lua_xmove(L, co, 1);
+    lua_pushcclosure(L, co_wrap_call, 1);
+    return 1;
 }
 
 /* ---------------------------------------------------------------- request table -> options */
@@ -259,7 +367,8 @@ static void build(lua_State *L, int t, batch *b, int i)
     if (bt == LUA_TSTRING) {
         o.body = lua_tolstring(L, -1, &o.body_len); /* copied by fl_fetch_init */
         if (!has_type)
-            add_header(L, sc, "Content-Type:"); /* not libcurl's form-encoded default: bytes say nothing of their type */
+            add_header(L, sc,
+                       "Content-Type:"); /* not libcurl's form-encoded default: bytes say nothing of their type */
     } else if (bt == LUA_TTABLE) {
         fl_json_encode(L, lua_gettop(L), body); /* raises for what JSON cannot hold */
         o.body = body->data ? body->data : "";
@@ -564,6 +673,15 @@ static int luaopen_fnlua(lua_State *L)
 
 void fl_lfetch_openstate(lua_State *L)
 {
+    void *ud;
+    lua_getallocf(L, &ud);
+    ((fl_limits *)ud)->relays = relays;
+    lua_getglobal(L, "coroutine");
+    lua_pushcfunction(L, co_resume);
+    lua_setfield(L, -2, "resume");
+    lua_pushcfunction(L, co_wrap);
+    lua_setfield(L, -2, "wrap");
+    lua_pop(L, 1);
     luaL_newmetatable(L, batch_mt);
     lua_pushcfunction(L, batch_gc);
     lua_setfield(L, -2, "__gc");

@@ -74,7 +74,8 @@ static void deadline_hook(lua_State *L, lua_Debug *ar)
     if (!lim->deadline && !lim->slice_end)
         return;
     double now = fl_now();
-    if (lim->slice_end && now >= lim->slice_end && L == lim->slice_thread && lua_isyieldable(L)) {
+    if (lim->slice_end && now >= lim->slice_end && lua_isyieldable(L) &&
+        (L == lim->slice_thread || (lim->relays && lim->relays(L)))) {
         lim->slice_end = 0;
         lim->paused = 1;
         lua_yield(L, 0); /* from a hook: returns, and Lua yields after it */

@@ -37,11 +37,12 @@ typedef struct fl_limits {
     int exceeded;    /* an allocation was refused since fl_limits_begin */
     double deadline; /* of the call running now: monotonic seconds; 0 = none */
     int timed_out;
-    int cancelled;            /* stopped through *cancel */
-    const atomic_int *cancel; /* the runtime's "stop everything" flag, or NULL */
-    double slice_end;         /* monotonic seconds; 0 = run to completion */
-    lua_State *slice_thread;  /* only this coroutine is paused at the slice's end */
-    int paused;               /* the hook yielded slice_thread */
+    int cancelled;              /* stopped through *cancel */
+    const atomic_int *cancel;   /* the runtime's "stop everything" flag, or NULL */
+    double slice_end;           /* monotonic seconds; 0 = run to completion */
+    lua_State *slice_thread;    /* this coroutine is paused at the slice's end, */
+    int (*relays)(lua_State *); /* and any that says it passes the pause up to it */
+    int paused;                 /* the hook yielded slice_thread */
 } fl_limits;
 
 /* The part of the limits that belongs to one invocation when many take

@@ -43,6 +43,11 @@ struct fl_waiter {
     int suspended;              /* the library yielded to wait (not the time slice) */
     void (*ready)(fl_waiter *); /* pending reached 0: resume me (loop's thread) */
     void *ud;
+    /* Coroutines the invocation resumed through fnlua's coroutine.resume
+     * and coroutine.wrap, innermost last: a wait there is relayed up to the
+     * invocation's own coroutine (NULL: a link that cannot yield). */
+    lua_State *relay[16];
+    int n_relay;
 };
 
 /* A sleep: lives in the sleeping invocation's Lua stack (lfetch.c). */

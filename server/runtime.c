@@ -69,6 +69,7 @@ struct fl_runtime {
     fl_reload *reload;
     int swap_pending; /* rebuild jobs of a SIGHUP still running */
     int swap_ok;
+    int swap_again;    /* a SIGHUP came while a swap was running */
     fl_job *swap_jobs; /* one per state */
 };
 
@@ -522,6 +523,9 @@ static void swap_part_done(fl_job *part)
         rt->swap_ok++;
     int last = --rt->swap_pending == 0;
     int ok = rt->swap_ok;
+    int again = last && rt->swap_again;
+    if (again)
+        rt->swap_again = 0;
     pthread_mutex_unlock(&rt->lock);
     if (last) {
         if (ok == rt->n)
@@ -530,6 +534,8 @@ static void swap_part_done(fl_job *part)
             FL_ERROR("SIGHUP: the current code does not load; %d of %d Lua state(s) keep the previous code", rt->n - ok,
                      rt->n);
     }
+    if (again)
+        fl_runtime_swap(rt);
 }
 
 void fl_runtime_swap(fl_runtime *rt)
@@ -537,9 +543,17 @@ void fl_runtime_swap(fl_runtime *rt)
     if (!rt->threaded)
         return;
     pthread_mutex_lock(&rt->lock);
-    if (rt->swap_pending || rt->stopping) {
+    if (rt->stopping) {
         pthread_mutex_unlock(&rt->lock);
-        FL_WARN("SIGHUP: a swap is still running, or the instance is stopping; ignoring this one");
+        FL_WARN("SIGHUP: the instance is stopping; ignoring it");
+        return;
+    }
+    if (rt->swap_pending) {
+        /* states wait for their invocations to end before they are rebuilt:
+         * the code may change again meanwhile, so a SIGHUP is never lost */
+        rt->swap_again = 1;
+        pthread_mutex_unlock(&rt->lock);
+        FL_INFO("SIGHUP: a swap is still running; another one follows it");
         return;
     }
     rt->swap_pending = rt->n;

@@ -508,6 +508,7 @@ fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
     inv->waiter.loop = w->loop;
     inv->waiter.co = inv->co;
     inv->waiter.deadline = inv->lim.deadline;
+    inv->waiter.n_relay = 0;
     atomic_store(&inv->waiter.pending, 0);
     fl_limits_arm(inv->co);
     lua_State *co = inv->co;

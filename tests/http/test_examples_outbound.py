@@ -39,7 +39,12 @@ class ApiStandIn(ThreadingHTTPServer):
 
     @property
     def endpoint(self):
-        return f"http://127.0.0.1:{self.server_address[1]}"
+        return f"http://{self.hostport}"
+
+    @property
+    def hostport(self):
+        """How fnlua.http's errors name this stand-in."""
+        return f"127.0.0.1:{self.server_address[1]}"
 
     def seen(self, prefix=""):
         with self.lock:
@@ -155,7 +160,8 @@ class RestRetryExampleTest(StandInCase):
     def test_stalling_api_each_attempt_times_out_error_before_the_deadline(self):
         resp, took = self.timed_invoke({"path": "/stall/c"}, headers={"X-CFF-Timeout": "2"}, server=self.patient)
         self.assertErrorObject(resp, 500, "HandlerError", [
-            "timeout: 127.0.0.1 did not answer in time", "no time left for another attempt before the deadline"])
+            f"timeout: {self.api.hostport} did not answer in time",
+            "no time left for another attempt before the deadline"])
         self.assertLess(took, 2.0)
         self.assertGreaterEqual(len(self.api.seen("/stall/c")), 2)
 
@@ -244,7 +250,7 @@ class FanOutExampleTest(StandInCase):
         self.assertEqual(items[1], {"id": "missing", "error": "HTTP 404"})
         self.assertEqual(items[2]["id"], "broken")
         self.assertTrue(items[2]["error"].startswith("not JSON: "), items[2])
-        self.assertEqual(items[3], {"id": "slow", "error": "timeout: 127.0.0.1 did not answer in time"})
+        self.assertEqual(items[3], {"id": "slow", "error": f"timeout: {self.api.hostport} did not answer in time"})
         self.assertEqual(items[4], {"id": 7, "item": {"id": "7", "name": "item 7"}})
         self.assertTrue(self.server.wait_for_lines(lambda l: "WARN" in l and "item missing: HTTP 404" in l))
 

@@ -147,6 +147,9 @@ class SighupTest(FnluaCase):
         self.assertEqual(self.assertEnvelope(self.invoke())["body"], "version 1", "edit used without --reload or SIGHUP")
         self.server.proc.send_signal(signal.SIGHUP)
         self.assertEqual(self.wait_body("version 2"), "version 2")
+        # every state is rebuilt once nothing is in flight in it: wait for the swap to end
+        self.assertTrue(self.server.wait_for_lines(lambda l: "now runs the current code" in l),
+                        "the swap did not report its end")
         for _ in range(4):  # every worker was rebuilt
             self.assertEqual(self.assertEnvelope(self.invoke())["body"], "version 2")
         write_script(script, BROKEN, 4)
