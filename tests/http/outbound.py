@@ -1,4 +1,7 @@
-"""Local peers for the outbound-call tests (test_outbound*.py): what a function calls.
+"""Helpers of the outbound-call suites (test_outbound*.py): the local peers a function
+calls, a base class for talking to the `outbound` fixture, and probes of the fnlua process.
+
+Peers:
 
   - `Backend`: a threaded HTTP/1.1 keep-alive server on 127.0.0.1 and port 0 (HTTPS when
     given an ssl context) with routes: /echo (method, path, query, headers, body; ?status=N),
@@ -11,14 +14,22 @@
     what it forwarded.
   - `make_test_pki()`: a test CA and server certificates made with the `openssl` CLI.
   - `closed_port()`: a port nothing listens on.
+  - `Peers`: all of the above, started once per test module.
+
+Talking to fnlua and watching it:
+  - `OutboundCase`: FnluaCase for `tests/handlers/outbound` (`call(case, ...)`, `result(resp)`).
+  - `invoke_many()`: many /invoke requests at once, each on its own connection (asyncio).
+  - `threads()`, `fds()`, `rss_kb()`, `hwm_kb()`: the fnlua process as /proc sees it.
 
 Uses only the Python standard library (and the `openssl` program for the certificates).
 """
 
+import asyncio
 import gzip
 import http.client
 import http.server
 import json
+import os
 import select
 import shutil
 import socket
@@ -29,6 +40,8 @@ import threading
 import time
 import urllib.parse
 from pathlib import Path
+
+from harness import FnluaCase, raise_nofile
 
 STALL_MAX = 60.0  # a stalled answer never outlives the test run
 
@@ -362,3 +375,162 @@ def server_tls_context(cert, key):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.load_cert_chain(cert, key)
     return ctx
+
+
+class Peers:
+    """Every peer one test module needs, started once (setUpModule) and stopped at the end."""
+
+    def __init__(self):
+        self.tmp = None
+        self.started = []
+
+    def start(self, tmpdir):
+        self.tmp = tmpdir
+        self.backend = self._keep(Backend().start())
+        self.garbage = self._keep(GarbageServer().start())
+        self.proxy = self._keep(ForwardProxy().start())
+        self.pki = make_test_pki(tmpdir)
+        self.https = self._keep(Backend(server_tls_context(*self.pki["good"])).start())
+        self.wrongname = self._keep(Backend(server_tls_context(*self.pki["wrongname"])).start())
+        return self
+
+    def _keep(self, peer):
+        self.started.append(peer)
+        return peer
+
+    def stop(self):
+        for peer in reversed(self.started):
+            peer.stop()
+        self.started = []
+
+
+# ---------------------------------------------------------------- talking to fnlua, watching it
+
+class OutboundCase(FnluaCase):
+    """A server for tests/handlers/outbound; `server_env` may be a function of the peers
+    (called at setUpClass, when they run)."""
+
+    handler_dir = "outbound"
+    peers = None  # set by the test module's setUpModule
+    nofile = None  # raise RLIMIT_NOFILE before the server starts (it inherits the limit)
+
+    @classmethod
+    def setUpClass(cls):
+        if cls.nofile:
+            raise_nofile(cls.nofile)
+        env = cls.server_env
+        if callable(env):
+            cls.server_env = env(cls.peers)
+        try:
+            super().setUpClass()
+        finally:
+            cls.server_env = env
+
+    def call(self, case, headers=None, server=None, **fields):
+        return self.invoke(dict(fields, case=case), headers=headers, server=server)
+
+    def result(self, resp):
+        """The handler's table (the envelope's JSON body) of a 200 answer."""
+        return self.envelope_json_body(resp)
+
+    def timed(self, case, headers=None, server=None, **fields):
+        start = time.monotonic()
+        resp = self.call(case, headers=headers, server=server, **fields)
+        return resp, time.monotonic() - start
+
+
+def _parse_answer(head, body):
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ")[1])
+    text = body.decode("utf-8", errors="replace")
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        doc = None
+    return status, doc, text
+
+
+def invoke_many(port, calls, timeout=30.0, path="/invoke"):
+    """Sends every (event, headers) of `calls` at once, each POST on its own connection.
+    Returns, in order, (status, JSON body or None, text, seconds from the start to the answer);
+    a connection that failed gives (None, None, repr(error), seconds)."""
+
+    async def one(event, headers, start):
+        body = json.dumps(event).encode()
+        head = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 22)
+            writer.write(
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{head}\r\n".encode() + body)
+            await writer.drain()
+            raw_head = await reader.readuntil(b"\r\n\r\n")
+            length = 0
+            for line in raw_head.decode("latin-1").split("\r\n")[1:]:
+                if line.lower().startswith("content-length:"):
+                    length = int(line.split(":", 1)[1])
+            data = await reader.readexactly(length)
+            writer.close()
+            return (*_parse_answer(raw_head, data), time.monotonic() - start)
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as e:
+            return None, None, repr(e), time.monotonic() - start
+
+    async def main():
+        start = time.monotonic()
+        return await asyncio.wait_for(asyncio.gather(*(one(e, h, start) for e, h in calls)), timeout)
+
+    return asyncio.run(main())
+
+
+def _status_field(pid, name):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(name + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {name} in /proc/{pid}/status")
+
+
+def threads(pid):
+    return _status_field(pid, "Threads")
+
+
+def rss_kb(pid):
+    return _status_field(pid, "VmRSS")
+
+
+def hwm_kb(pid):
+    return _status_field(pid, "VmHWM")
+
+
+def fds(pid):
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+class Sampler:
+    """Samples f() every `every` seconds on a thread until stopped; keeps the largest value."""
+
+    def __init__(self, f, every=0.01):
+        self.f, self.every = f, every
+        self.max = None
+        self.samples = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            try:
+                v = self.f()
+            except (OSError, AssertionError):
+                return
+            self.samples += 1
+            self.max = v if self.max is None else max(self.max, v)
+            self._stop.wait(self.every)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join(5)
+        return False
