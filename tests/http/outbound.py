@@ -6,8 +6,9 @@ Peers:
   - `Backend`: a threaded HTTP/1.1 keep-alive server on 127.0.0.1 and port 0 (HTTPS when
     given an ssl context) with routes: /echo (method, path, query, headers, body; ?status=N),
     /delay?ms=N, /stall (accepts, never answers), /huge?mb=N (Content-Length, streamed),
-    /endless (chunked, never ends), /gzipbomb (small on the wire, 64 MiB unpacked),
-    /bigheaders, /redirect?to=PATH&n=HOPS. It counts accepted connections (keep-alive reuse)
+    /huge?bytes=N, /endless (chunked, never ends), /gzipbomb (small on the wire, 64 MiB
+    unpacked), /bigheaders, /redirect?to=PATH&n=HOPS, /closeafter (answers, then drops the
+    kept-alive connection without saying so). It counts accepted connections (keep-alive reuse)
     and the requests it saw.
   - `GarbageServer`: a raw socket that answers every connection with bytes that are not HTTP.
   - `ForwardProxy`: a plain HTTP proxy (absolute-form requests, no CONNECT) that records
@@ -119,6 +120,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 ("X-Repeated", "one"),
                 ("X-Repeated", "two"),
             ], head=head)
+        elif path == "/closeafter":
+            # answers with keep-alive framing, then hangs up: a pooled connection the peer dropped
+            self._send(200, b"closed after this", [("Content-Type", "text/plain")], head=head)
+            self.close_connection = True
         elif path == "/delay":
             time.sleep(int(query.get("ms", "1000")) / 1000.0)
             self._send(200, json.dumps({"delayed": int(query.get("ms", "1000"))}).encode(),
@@ -131,12 +136,13 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                     break
             self.close_connection = True
         elif path == "/huge":
-            size = int(float(query.get("mb", "50")) * (1 << 20))
+            size = int(query["bytes"]) if "bytes" in query else int(float(query.get("mb", "50")) * (1 << 20))
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
             self.send_header("Content-Length", str(size))
             self.end_headers()
-            self._stream(size)
+            if not head:
+                self._stream(size)
         elif path == "/endless":
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")

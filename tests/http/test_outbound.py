@@ -178,6 +178,41 @@ class RoundTripTest(OutboundCase):
         self.assertIn("err", res, "more hops than `redirects` allows must fail")
         self.assertIn("127.0.0.1", res["err"])
 
+    def test_head_of_a_large_resource_is_a_response(self):
+        """HEAD has no body: a Content-Length over max_body is no reason to refuse it (asking
+        OBS for an object's size is a HEAD)."""
+        def check(resp):
+            res = self.result(resp)
+            self.assertNotIn("err", res, f"HEAD of a 50 MB resource refused: {res.get('err')}")
+            self.assertEqual((res["status"], res["len"]), (200, 0), res)
+            self.assertEqual(res["headers"].get("content-length"), str(50 << 20))
+
+        self.check_twice("POST", "/invoke", check, same=False, body={
+            "case": "request", "req": {"url": PEERS.backend.url("/huge?mb=50"), "method": "HEAD"}})
+
+    def test_max_body_is_the_largest_body_accepted(self):
+        res = self.result(self.call("request", req={"url": PEERS.backend.url("/huge?bytes=1000"), "max_body": 1000},
+                                    with_body=False))
+        self.assertEqual(res.get("len"), 1000, res)
+        res = self.result(self.call("request", req={"url": PEERS.backend.url("/huge?bytes=1000"), "max_body": 999},
+                                    with_body=False))
+        self.assertTrue(res.get("err", "").startswith("too large"), res)
+
+    def test_header_with_empty_value_sent(self):
+        doc = echoed(self.result(self.call("request", req={
+            "url": PEERS.backend.url("/echo"), "headers": {"X-Empty": "", "X-Num": 42}})))
+        self.assertEqual(doc["headers"].get("x-empty"), "", doc["headers"])
+        self.assertEqual(doc["headers"].get("x-num"), "42", doc["headers"])
+
+    def test_peer_dropping_kept_alive_connections_costs_no_call(self):
+        """The peer closes each connection after answering, without `Connection: close`: the
+        pooled connection is dead by the next call, which must open a new one, not fail."""
+        for i in range(10):
+            res = self.result(self.call("get", url=PEERS.backend.url(f"/closeafter?i={i}")))
+            self.assertEqual(res.get("status"), 200, f"call {i}: {res}")
+            self.assertEqual(res["body"], "closed after this")
+            time.sleep(0.05)
+
     def test_connections_kept_alive_and_reused_across_invocations(self):
         """20 sequential invocations on one Lua state, each calling the backend: the backend
         accepts far fewer than 20 connections."""
@@ -380,6 +415,10 @@ class BlockingFallbackTest(OutboundCase):
         resp, elapsed = self.timed("wrap_sleep", seconds=0.2)
         self.assertEqual(self.result(resp), {"ok": True, "v": "slept"})
         self.assertGreaterEqual(elapsed, 0.2)
+
+    def test_call_inside_a_sort_comparator_waits_in_place(self):
+        res = self.result(self.call("sort_call", url=PEERS.backend.url("/echo")))
+        self.assertEqual(res, {"sorted": [1, 2, 3], "status": 200})
 
     def test_blocking_call_still_bounded_by_the_deadline(self):
         resp, elapsed = self.timed("wrap", headers={"X-CFF-Timeout": "1"}, url=PEERS.backend.url("/stall"))

@@ -144,12 +144,35 @@ function cases.wrap_sleep(event)
   return { ok = ok, v = v }
 end
 
+-- a call where a C function stands between the handler and the call (table.sort's comparator):
+-- the invocation cannot yield there, so the call waits in place
+function cases.sort_call(event)
+  local list, status = { 3, 1, 2 }, nil
+  table.sort(list, function(a, b)
+    if not status then
+      local res, err = http.get(event.url)
+      status = res and res.status or err
+    end
+    return a < b
+  end)
+  return { sorted = list, status = status }
+end
+
 function cases.init_result()
   return { init = init_result }
 end
 
 function cases.json_of(event)
   return { text = json.encode(event.value) }
+end
+
+-- the shutdown hook runs after the loops stopped: a call there waits in place
+function M.shutdown()
+  local url = os.getenv("OUTBOUND_SHUTDOWN_URL")
+  if url then
+    local res, err = http.get(url)
+    print("shutdown call: " .. tostring(res and res.status or err))
+  end
 end
 
 function M.handler(event, context)
