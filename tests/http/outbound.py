@@ -20,7 +20,8 @@ Peers:
 Talking to fnlua and watching it:
   - `OutboundCase`: FnluaCase for `tests/handlers/outbound` (`call(case, ...)`, `result(resp)`).
   - `invoke_many()`: many /invoke requests at once, each on its own connection (asyncio).
-  - `threads()`, `fds()`, `rss_kb()`, `hwm_kb()`: the fnlua process as /proc sees it.
+  - `threads()`, `fds()`, `rss_kb()`, `hwm_kb()`, `inbound_connections()`: the fnlua
+    process as /proc sees it; `Sampler` watches one of them on a thread.
 
 Uses only the Python standard library (and the `openssl` program for the certificates).
 """
@@ -510,6 +511,31 @@ def hwm_kb(pid):
 
 def fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def inbound_connections(pid, port):
+    """Connections to local `port` (fnlua's, from its clients) that process `pid` still holds."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            link = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    held = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                rows = f.readlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cols = row.split()
+            local_port = int(cols[1].rsplit(":", 1)[1], 16)
+            if local_port == port and cols[3] != "0A" and cols[9] in inodes:  # 0A: LISTEN
+                held += 1
+    return held
 
 
 class Sampler:

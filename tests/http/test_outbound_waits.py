@@ -13,7 +13,8 @@ import tempfile
 import time
 
 from harness import LOG_LINE_RE, Server
-from outbound import OutboundCase, Peers, Sampler, closed_port, fds, invoke_many, rss_kb, threads
+from outbound import (OutboundCase, Peers, Sampler, closed_port, fds, inbound_connections, invoke_many, rss_kb,
+                      threads)
 
 PEERS = Peers()
 
@@ -208,6 +209,23 @@ class ManyWaitingTest(OutboundCase):
         self.assertLessEqual(sampled.max, idle + 2,
                              f"{sampled.max} threads while 1000 invocations waited; {idle} when quiet")
 
+    def test_calls_to_host_names_start_no_threads(self):
+        """Real calls go to host names (OBS, SMN, IAM), not IP literals: resolving them must not
+        cost a thread per call either (an instance may have 1024 threads in all)."""
+        pid = self.server.proc.pid
+        self.result(self.call("sleep", seconds=0.01))
+        idle = threads(pid)
+        calls = [({"case": "all", "reqs": [{"url": f"http://n{i}-{j}.invalid/"} for j in range(10)]}, {})
+                 for i in range(50)]
+        with Sampler(lambda: threads(pid), every=0.001) as sampled:
+            answers = invoke_many(self.server.port, calls, 30)
+        for status, doc, text, _ in answers:
+            self.assertEqual(status, 200, text)
+            for r in json.loads(doc["body"])["results"]:
+                self.assertTrue(r["err"].startswith("dns:"), r)
+        self.assertLessEqual(sampled.max, idle + 2,
+                             f"{sampled.max} threads while 500 calls resolved host names; {idle} when quiet")
+
     def test_10000_failing_calls_leak_no_descriptors_or_memory(self):
         pid = self.server.proc.pid
         url = f"http://127.0.0.1:{closed_port()}/"
@@ -219,7 +237,7 @@ class ManyWaitingTest(OutboundCase):
                     self.assertEqual(status, 200, text)
                     self.assertEqual(json.loads(doc["body"]), {"connect": 100}, text)
 
-        run(1)  # warm: both states, their allocators, libcurl's caches
+        run(3)  # warm: both states, their allocators' arenas, libcurl's caches (RSS levels off here)
         fds_before, rss_before = fds(pid), rss_kb(pid)
         start = time.monotonic()
         run(10)  # 10 × 10 invocations × 100 calls
@@ -232,6 +250,78 @@ class ManyWaitingTest(OutboundCase):
         self.assertEqual(self.result(self.call("get", url=PEERS.backend.url("/echo")))["status"], 200)
 
 
+class ConcurrencyLimitTwoStatesTest(OutboundCase):
+    """--concurrency 2 holds for the instance, not per Lua state (--workers 2)."""
+
+    workers = 2
+    server_args = ("--concurrency", "2")
+
+    def test_at_most_two_in_flight_across_states(self):
+        start = time.monotonic()
+        answers = invoke_many(self.server.port, [({"case": "sleep", "seconds": 0.4}, {})] * 6, 20)
+        elapsed = time.monotonic() - start
+        for status, doc, text, _ in answers:
+            self.assertEqual(status, 200, text)
+        done = sorted(t for *_, t in answers)
+        self.assertGreater(elapsed, 3 * 0.4 - 0.05, f"6 × 0.4 s at 2 at a time took only {elapsed:.2f} s: {done}")
+        self.assertGreater(done[2], 2 * 0.4 - 0.05, f"a third invocation ran beside the first two: {done}")
+
+
+class ClientGoneWhileWaitingTest(OutboundCase):
+    """Clients that hang up while their invocation waits: the invocations end quietly, their
+    connections are released, the instance keeps serving (and the sanitizer build stays silent)."""
+
+    workers = 2
+
+    def test_clients_hanging_up_during_calls_and_sleeps(self):
+        import socket
+        import struct
+
+        pid, port = self.server.proc.pid, self.server.port
+        socks = []
+        for i in range(40):
+            event = ({"case": "get", "url": PEERS.backend.url(f"/delay?ms=400&gone={i}")} if i % 2
+                     else {"case": "sleep", "seconds": 0.4})
+            body = json.dumps(event).encode()
+            s = socket.create_connection(("127.0.0.1", self.server.port), timeout=5)
+            s.sendall(b"POST /invoke HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(body) + body)
+            socks.append(s)
+        time.sleep(0.15)
+        for i, s in enumerate(socks):
+            if i % 4 == 0:  # some reset, the rest close normally
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+        time.sleep(0.8)  # their waits end; the answers go nowhere
+        for n in range(3):
+            self.assertEqual(self.server.request("GET", "/healthz").status, 200)
+            self.assertEqual(self.result(self.call("get", url=PEERS.backend.url(f"/echo?after=gone{n}")))["status"], 200)
+        deadline = time.monotonic() + 3
+        while inbound_connections(pid, port) > 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assertEqual(inbound_connections(pid, port), 0, "connections of clients that left are still held")
+
+
+class SighupWhileWaitingTest(OutboundCase):
+    """SIGHUP while invocations wait on calls: the state is rebuilt once they are done, no request fails."""
+
+    def test_sighup_with_suspended_invocations(self):
+        first = [({"case": "get", "url": PEERS.backend.url(f"/delay?ms=800&i={i}")}, {}) for i in range(5)]
+        with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+            waiting = pool.submit(invoke_many, self.server.port, first, 20)
+            time.sleep(0.3)
+            self.server.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.1)
+            later = pool.submit(invoke_many, self.server.port, [({"case": "sleep", "seconds": 0.1}, {})] * 3, 20)
+            answers = waiting.result(20) + later.result(20)
+        for status, doc, text, _ in answers:
+            self.assertEqual(status, 200, text)
+        for status, doc, text, _ in answers[:5]:
+            self.assertEqual(json.loads(doc["body"])["status"], 200, text)
+        done = self.server.wait_for_lines(lambda l: "SIGHUP: every Lua state" in l, timeout=5)
+        self.assertTrue(done, self.server.output()[-10:])
+        self.assertEqual(self.result(self.call("get", url=PEERS.backend.url("/echo")))["status"], 200)
+
+
 # ---------------------------------------------------------------- shutdown
 
 class ShutdownWhileWaitingTest(OutboundCase):
@@ -240,7 +330,8 @@ class ShutdownWhileWaitingTest(OutboundCase):
     handler_dir = None  # a server of its own, stopped by the test
 
     def test_sigterm_lets_waiting_calls_finish(self):
-        server = Server("outbound", workers=2).start()
+        server = Server("outbound", workers=2,
+                        env={"OUTBOUND_SHUTDOWN_URL": PEERS.backend.url("/echo?from=shutdown")}).start()
         try:
             calls = [({"case": "get", "url": PEERS.backend.url(f"/delay?ms=2000&i={i}")}, {}) for i in range(6)]
             calls += [({"case": "sleep", "seconds": 1.5}, {})] * 4
@@ -260,3 +351,34 @@ class ShutdownWhileWaitingTest(OutboundCase):
             self.assertEqual(json.loads(doc["body"])["status"], 200, text)
         self.assertEqual(code, 0, f"exit status {code} after SIGTERM")
         self.assertEqual(rc, 0)
+        # the shutdown hook (once per state, after the loops stopped) can still call out
+        self.assertEqual(len([l for l in server.output() if "shutdown call: 200" in l]), 2, server.output()[-10:])
+
+    def test_sigterm_past_the_grace_cancels_waits_then_shutdown_hook_calls_out(self):
+        """A call to a stalled peer and a long sleep outlive the 10 s grace: both end as
+        InvocationCancelled, the process exits 0, and the shutdown hook's own call still works."""
+        PEERS.backend.reset_counts()
+        server = Server("outbound", workers=1,
+                        env={"OUTBOUND_SHUTDOWN_URL": PEERS.backend.url("/echo?from=shutdown")}).start()
+        try:
+            calls = [({"case": "get", "url": PEERS.backend.url("/stall")}, {"X-CFF-Timeout": "60"}),
+                     ({"case": "sleep", "seconds": 60}, {"X-CFF-Timeout": "60"})]
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                waiting = pool.submit(invoke_many, server.port, calls, 30)
+                time.sleep(0.5)
+                sent = time.monotonic()
+                server.proc.send_signal(signal.SIGTERM)
+                answers = waiting.result(30)
+            code = server.proc.wait(10)
+            exited = time.monotonic() - sent
+        finally:
+            if server.proc.poll() is None:
+                server.proc.kill()
+            server.stop()
+        for status, doc, text, _ in answers:
+            self.assertEqual(status, 500, text)
+            self.assertEqual(doc["errorType"], "InvocationCancelled", text)
+        self.assertEqual(code, 0)
+        self.assertLess(exited, 14, f"exit {exited:.1f} s after SIGTERM (grace 10 s)")
+        self.assertIn("/echo?from=shutdown", [p for _, p, _, _ in PEERS.backend.requests])
+        self.assertTrue([l for l in server.output() if "shutdown call: 200" in l], server.output()[-10:])
