@@ -20,6 +20,7 @@ Peers:
 Talking to fnlua and watching it:
   - `OutboundCase`: FnluaCase for `tests/handlers/outbound` (`call(case, ...)`, `result(resp)`).
   - `invoke_many()`: many /invoke requests at once, each on its own connection (asyncio).
+  - `sanitized()`: whether memory figures of the binary mean anything (not under ASan).
   - `threads()`, `fds()`, `rss_kb()`, `hwm_kb()`, `inbound_connections()`: the fnlua
     process as /proc sees it; `Sampler` watches one of them on a thread.
 
@@ -43,7 +44,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from harness import FnluaCase, raise_nofile
+from harness import FnluaCase, fnlua_bin, raise_nofile
 
 STALL_MAX = 60.0  # a stalled answer never outlives the test run
 
@@ -487,6 +488,19 @@ def invoke_many(port, calls, timeout=30.0, path="/invoke"):
         return await asyncio.wait_for(asyncio.gather(*(one(e, h, start) for e, h in calls)), timeout)
 
     return asyncio.run(main())
+
+
+_SANITIZED = None
+
+
+def sanitized():
+    """The binary under test is a FNLUA_SANITIZE=ON build: its RSS holds AddressSanitizer's
+    quarantine and shadow memory, so memory figures say nothing about fnlua's own use."""
+    global _SANITIZED
+    if _SANITIZED is None:
+        with open(fnlua_bin(), "rb") as f:
+            _SANITIZED = b"AddressSanitizer" in f.read()
+    return _SANITIZED
 
 
 def _status_field(pid, name):

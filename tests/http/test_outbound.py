@@ -13,7 +13,7 @@ import tempfile
 import time
 
 from harness import FnluaCase, decode, handler_path, run_cli
-from outbound import OutboundCase, Peers, closed_port, hwm_kb
+from outbound import OutboundCase, Peers, closed_port, hwm_kb, rss_kb, sanitized
 
 PEERS = Peers()
 
@@ -213,6 +213,24 @@ class RoundTripTest(OutboundCase):
             self.assertEqual(res["body"], "closed after this")
             time.sleep(0.05)
 
+    def test_redirects_never_leave_http_and_https(self):
+        """A peer's Location may point anywhere; a followed redirect must not read a local file."""
+        for to in ("file:///etc/passwd", "ftp://127.0.0.1/", "dict://127.0.0.1:1/"):
+            with self.subTest(to=to):
+                res = self.result(self.call("request", req={"url": PEERS.backend.url("/redirect?to=" + to),
+                                                            "redirects": 3}))
+                self.assertIn("err", res, f"redirect to {to} followed: {res!r:.300}")
+                self.assertNotIn("root:", res["err"])
+
+    def test_request_all_takes_256_calls_at_once(self):
+        reqs = [{"url": PEERS.backend.url(f"/delay?ms=300&i={i}")} for i in range(256)]
+        resp, elapsed = self.timed("all", reqs=reqs, with_body=False)
+        res = self.result(resp)
+        self.assertEqual([r.get("status") for r in res["results"]], [200] * 256)
+        self.assertLess(elapsed, 3.0, f"256 calls of 300 ms at once took {elapsed:.2f} s")
+        resp = self.call("all", reqs=reqs + reqs[:1])
+        self.assertErrorObject(resp, 500, "HandlerError", "256")
+
     def test_connections_kept_alive_and_reused_across_invocations(self):
         """20 sequential invocations on one Lua state, each calling the backend: the backend
         accepts far fewer than 20 connections."""
@@ -283,11 +301,36 @@ class ErrorKindsTest(OutboundCase):
             res = self.result(self.call("request", req={"url": PEERS.backend.url(path)}, with_body=False))
             self.assertTrue(res.get("err", "").startswith("too large"), res)
         grown_mb = (hwm_kb(pid) - before) / 1024
-        self.assertLess(grown_mb, 40, f"peak RSS grew {grown_mb:.0f} MB while refusing large bodies")
+        if not sanitized():
+            self.assertLess(grown_mb, 40, f"peak RSS grew {grown_mb:.0f} MB while refusing large bodies")
         time.sleep(0.3)
         for sent in PEERS.backend.streamed:  # what the peer wrote before fnlua hung up (socket buffers included)
             self.assertLess(sent, 24 << 20, f"fnlua read {sent} bytes of a refused body")
         self.assertEqual(self.result(self.call("get", url=PEERS.backend.url("/echo")))["status"], 200)
+
+
+class ResponseOverMemoryBudgetTest(OutboundCase):
+    """--memory 64: a response the handler allowed (max_body) but the state cannot hold is
+    an error of this invocation only, not a crash; its buffer is given back."""
+
+    server_args = ("--memory", "64")
+
+    def test_body_larger_than_the_lua_budget(self):
+        pid = self.server.proc.pid
+        self.assertEqual(self.result(self.call("get", url=PEERS.backend.url("/echo")))["status"], 200)
+        before = rss_kb(pid)
+        for attempt in (1, 2):
+            with self.subTest(attempt=attempt):
+                resp = self.call("request", req={"url": PEERS.backend.url("/huge?mb=60"), "max_body": 100 << 20},
+                                 with_body=False)
+                if resp.status == 200:  # refused as too large is fine too
+                    self.assertTrue(self.result(resp).get("err", "").startswith("too large"), resp)
+                else:
+                    self.assertErrorObject(resp, 500, "MemoryLimitError")
+                self.assertEqual(self.result(self.call("get", url=PEERS.backend.url("/echo")))["status"], 200)
+        grown = (rss_kb(pid) - before) / 1024
+        if not sanitized():
+            self.assertLess(grown, 30, f"RSS stays {grown:.0f} MB up after refusing a 60 MB body")
 
 
 # ---------------------------------------------------------------- HTTPS
@@ -450,6 +493,16 @@ class CliInvokeTest(FnluaCase):
         start = time.monotonic()
         self.assertEqual(self.invoke_cli({"case": "sleep", "seconds": 0.3}), {"slept": 0.3})
         self.assertGreaterEqual(time.monotonic() - start, 0.3)
+
+    def test_invoke_deadline_during_a_call(self):
+        start = time.monotonic()
+        cp = run_cli(["invoke", "--dir", handler_path("outbound"), "--timeout", "1", "-"],
+                     input=json.dumps({"case": "get", "url": PEERS.backend.url("/stall")}), timeout=20)
+        elapsed = time.monotonic() - start
+        out, err = decode(cp)
+        self.assertEqual(cp.returncode, 1, err)
+        self.assertEqual(json.loads(out)["errorType"], "TimeoutError", out)
+        self.assertLess(elapsed, 2.5)
 
     def test_invoke_initializer_call(self):
         env = {"OUTBOUND_INIT_URL": PEERS.backend.url("/echo?from=cli-init")}
