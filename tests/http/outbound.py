@@ -21,7 +21,7 @@ Talking to fnlua and watching it:
   - `OutboundCase`: FnluaCase for `tests/handlers/outbound` (`call(case, ...)`, `result(resp)`).
   - `invoke_many()`: many /invoke requests at once, each on its own connection (asyncio).
   - `sanitized()`: whether memory figures of the binary mean anything (not under ASan).
-  - `threads()`, `fds()`, `rss_kb()`, `hwm_kb()`, `inbound_connections()`: the fnlua
+  - `threads()`, `fds()`, `rss_kb()`, `hwm_kb()`, `tcp_connections()`: the fnlua
     process as /proc sees it; `Sampler` watches one of them on a thread.
 
 Uses only the Python standard library (and the `openssl` program for the certificates).
@@ -132,10 +132,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                        [("Content-Type", "application/json")])
         elif path == "/stall":
             # accepted and read, never answered: wait until the caller gives up (or the test ends)
+            self.server.backend._stalling(+1)
             until = time.monotonic() + STALL_MAX
             while time.monotonic() < until and not self.server.backend.stopping.is_set():
                 if _peer_closed(self.connection, 0.2):
                     break
+            self.server.backend._stalling(-1)
             self.close_connection = True
         elif path == "/huge":
             size = int(query["bytes"]) if "bytes" in query else int(float(query.get("mb", "50")) * (1 << 20))
@@ -208,6 +210,7 @@ class Backend:
         self.stopping = threading.Event()
         self.lock = threading.Lock()
         self.connections = 0
+        self.stalled = 0  # /stall requests whose caller has not hung up yet
         self.requests = []  # (method, path, headers, body)
         self.streamed = []  # bytes written by /huge and /endless before the caller stopped reading
         self.httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -233,6 +236,10 @@ class Backend:
     def _accepted(self, addr):
         with self.lock:
             self.connections += 1
+
+    def _stalling(self, n):
+        with self.lock:
+            self.stalled += n
 
     def _seen(self, method, path, headers, body):
         with self.lock:
@@ -527,8 +534,9 @@ def fds(pid):
     return len(os.listdir(f"/proc/{pid}/fd"))
 
 
-def inbound_connections(pid, port):
-    """Connections to local `port` (fnlua's, from its clients) that process `pid` still holds."""
+def tcp_connections(pid, port, remote=False):
+    """Connections process `pid` holds whose local port (or, with `remote`, whose peer's
+    port) is `port`: fnlua's clients on its own port, or its calls to a peer."""
     inodes = set()
     for fd in os.listdir(f"/proc/{pid}/fd"):
         try:
@@ -546,8 +554,8 @@ def inbound_connections(pid, port):
             continue
         for row in rows:
             cols = row.split()
-            local_port = int(cols[1].rsplit(":", 1)[1], 16)
-            if local_port == port and cols[3] != "0A" and cols[9] in inodes:  # 0A: LISTEN
+            addr = cols[2] if remote else cols[1]
+            if int(addr.rsplit(":", 1)[1], 16) == port and cols[3] != "0A" and cols[9] in inodes:  # 0A: LISTEN
                 held += 1
     return held
 

@@ -290,6 +290,17 @@ class ErrorKindsTest(OutboundCase):
         self.assertGreater(elapsed, 0.25)
         self.assertLess(elapsed, 1.0, f"timeout = 0.3 answered after {elapsed:.2f} s")
 
+    def test_late_answer_of_a_timed_out_call_never_reaches_the_next_call(self):
+        """The timed-out call's connection is dropped, not reused: a later call on the same
+        state gets its own answer, never the delayed one."""
+        for attempt in range(3):
+            res = self.result(self.call("request", req={"url": PEERS.backend.url("/delay?ms=500"), "timeout": 0.1}))
+            self.assertTrue(res.get("err", "").startswith("timeout"), res)
+            if attempt:
+                time.sleep(0.5)  # the late answer has been written by now
+            res = self.result(self.call("get", url=PEERS.backend.url(f"/echo?after=late{attempt}")))
+            self.assertEqual(echoed(res)["query"], f"after=late{attempt}", res)
+
     def test_huge_and_endless_bodies_refused_without_buffering_them(self):
         """50 MB with Content-Length, an endless chunked stream and a gzip bomb, 3 times each with
         the default max_body (6 MiB): refused, the peer stops being read, RSS stays bounded."""

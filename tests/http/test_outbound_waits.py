@@ -14,8 +14,8 @@ import tempfile
 import time
 
 from harness import LOG_LINE_RE, Server, fnlua_bin
-from outbound import (OutboundCase, Peers, Sampler, closed_port, fds, inbound_connections, invoke_many, rss_kb,
-                      sanitized, threads)
+from outbound import (OutboundCase, Peers, Sampler, closed_port, fds, invoke_many, rss_kb,
+                      sanitized, tcp_connections, threads)
 
 PEERS = Peers()
 
@@ -105,6 +105,15 @@ class StalledPeerTest(OutboundCase):
         for status, doc, text, _ in answers:
             self.assertEqual(status, 500, text)
             self.assertEqual(doc["errorType"], "TimeoutError", text)
+        # fnlua's own error lines name the invocation that timed out while it was suspended
+        logged = self.server.wait_for_lines(lambda l: "TimeoutError" in l and " stalled-" in l, count=10)
+        self.assertEqual(sorted(LOG_LINE_RE.match(l)["request_id"] for l in logged),
+                         sorted(f"stalled-{i}" for i in range(10)), logged)
+        # the transfers were aborted: the peer saw its callers hang up, fnlua holds no socket to it
+        deadline = time.monotonic() + 2
+        while PEERS.backend.stalled and time.monotonic() < deadline:
+            time.sleep(0.05)
+        self.assertEqual(PEERS.backend.stalled, 0, "stalled calls still connected after their invocations ended")
 
 
 # ---------------------------------------------------------------- suspension in one state
@@ -310,9 +319,9 @@ class ClientGoneWhileWaitingTest(OutboundCase):
             self.assertEqual(self.server.request("GET", "/healthz").status, 200)
             self.assertEqual(self.result(self.call("get", url=PEERS.backend.url(f"/echo?after=gone{n}")))["status"], 200)
         deadline = time.monotonic() + 3
-        while inbound_connections(pid, port) > 0 and time.monotonic() < deadline:
+        while tcp_connections(pid, port) > 0 and time.monotonic() < deadline:
             time.sleep(0.1)
-        self.assertEqual(inbound_connections(pid, port), 0, "connections of clients that left are still held")
+        self.assertEqual(tcp_connections(pid, port), 0, "connections of clients that left are still held")
 
 
 class SighupWhileWaitingTest(OutboundCase):
