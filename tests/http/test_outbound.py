@@ -474,6 +474,14 @@ class BlockingFallbackTest(OutboundCase):
         res = self.result(self.call("sort_call", url=PEERS.backend.url("/echo")))
         self.assertEqual(res, {"sorted": [1, 2, 3], "status": 200})
 
+    def test_initializer_call_to_stalled_peer_bounded_by_the_init_deadline(self):
+        server = self.start_server("outbound", env={"OUTBOUND_INIT_URL": PEERS.backend.url("/stall")})
+        start = time.monotonic()
+        resp = server.request("POST", "/init", headers={"X-CFF-Timeout": "1"})
+        self.assertErrorObject(resp, 500, "TimeoutError")
+        self.assertLess(time.monotonic() - start, 2.0)
+        self.assertEqual(server.request("GET", "/healthz").status, 503, "a failed init leaves the instance broken")
+
     def test_blocking_call_still_bounded_by_the_deadline(self):
         resp, elapsed = self.timed("wrap", headers={"X-CFF-Timeout": "1"}, url=PEERS.backend.url("/stall"))
         self.assertErrorObject(resp, 500, "TimeoutError")

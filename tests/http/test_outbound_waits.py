@@ -144,6 +144,18 @@ class SuspendedInvocationsTest(OutboundCase):
             self.assertEqual(self.result(resp)["status"], 200)
         self.assertLess(elapsed, 1.0, f"4 calls of 400 ms from 4 invocations in one state took {elapsed:.2f} s")
 
+    def test_busy_past_the_slice_then_call_then_busy(self):
+        """Invocations paused at the end of their time slice, then waiting, then busy again
+        (carried by the state's loop thread): each answered with its own request id."""
+        url = PEERS.backend.url("/delay?ms=100")
+        calls = [({"case": "busy_call", "ms": 15, "url": url}, {"X-CFF-Request-Id": f"busy-{i}"}) for i in range(8)]
+        for status, doc, text, _ in invoke_many(self.server.port, calls, 20):
+            self.assertEqual(status, 200, text)
+        answers = invoke_many(self.server.port, calls, 20)
+        for i, (status, doc, text, _) in enumerate(answers):
+            self.assertEqual(status, 200, text)
+            self.assertEqual(json.loads(doc["body"]), {"id": f"busy-{i}", "status": 200})
+
     def test_module_level_variables_shared_between_suspended_invocations(self):
         before = self.result(self.call("counter_read"))["counter"]
         answers = in_parallel(5, lambda i: self.call("counter", seconds=0.3))

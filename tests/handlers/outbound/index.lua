@@ -71,6 +71,18 @@ function cases.fail_many(event)
   return kinds
 end
 
+-- busy past the time slice (the invocation is paused and carried on elsewhere), then a call, then busy again
+function cases.busy_call(event, context)
+  local function busy(ms)
+    local stop = context:getRemainingTimeInMilliSeconds() - ms
+    while context:getRemainingTimeInMilliSeconds() > stop do end
+  end
+  busy(event.ms)
+  local res, err = http.get(event.url)
+  busy(event.ms)
+  return { id = context:getRequestID(), status = res and res.status, err = err }
+end
+
 function cases.sleep(event)
   fnlua.sleep(event.seconds)
   return { slept = event.seconds }
