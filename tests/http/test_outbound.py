@@ -263,6 +263,7 @@ class ErrorKindsTest(OutboundCase):
             ("too large", {"url": b.url("/gzipbomb")}, "127.0.0.1"),
             ("too large", {"url": b.url("/bigheaders")}, "127.0.0.1"),
             ("protocol", {"url": PEERS.garbage.url("/")}, "127.0.0.1"),
+            ("connect", {"url": f"http://user:s3cret-pw@127.0.0.1:{closed_port()}/"}, "127.0.0.1"),
         ]
 
     def test_each_failure_is_an_err_of_its_kind_naming_the_host(self):
@@ -277,6 +278,7 @@ class ErrorKindsTest(OutboundCase):
                     self.assertTrue(err.startswith(kind + ":"), f"err {err!r} does not start with {kind!r}")
                     self.assertIn(host, err)
                     self.assertNotIn("\n", err, "err must be one line")
+                    self.assertNotIn("s3cret-pw", err, "err shows the URL's password")
 
                 self.check_twice("POST", "/invoke", check, body={"case": "request", "req": req, "with_body": False},
                                  same=False)
@@ -557,3 +559,14 @@ class HttpModeOutboundTest(FnluaCase):
         resp = self.server.request("GET", "/relay?url=" + quote(f"http://127.0.0.1:{closed_port()}/", safe=""))
         self.assertEqual(resp.status, 502, resp)
         self.assertTrue(resp.text.startswith("connect:"), resp)
+
+    def test_http_function_deadline_during_a_call(self):
+        from urllib.parse import quote
+
+        start = time.monotonic()
+        resp = self.server.request("GET", "/relay?url=" + quote(PEERS.backend.url("/stall"), safe=""),
+                                   headers={"X-CFF-Timeout": "1"})
+        self.assertErrorObject(resp, 500, "TimeoutError")
+        self.assertLess(time.monotonic() - start, 1.5)
+        resp = self.server.request("GET", "/relay?url=" + quote(PEERS.backend.url("/echo"), safe=""))
+        self.assertEqual(resp.status, 200, resp)

@@ -190,6 +190,23 @@ class SuspendedInvocationsTest(OutboundCase):
                                                        f"print after call {tag}", f"after sleep {tag}"]), lines)
 
 
+class JsonLogsAfterResumeTest(OutboundCase):
+    """--log-format json: lines written after a wait carry the invocation's requestId too."""
+
+    server_args = ("--log-format", "json")
+
+    def test_request_id_field_after_resume(self):
+        calls = [({"case": "log_around", "url": PEERS.backend.url("/delay?ms=100"), "tag": f"json{i}x"},
+                  {"X-CFF-Request-Id": f"json-rid-{i}"}) for i in range(5)]
+        for status, doc, text, _ in invoke_many(self.server.port, calls, 20):
+            self.assertEqual(status, 200, text)
+        for i in range(5):
+            lines = self.server.wait_for_lines(lambda l, t=f"json{i}x": t in l, count=4)
+            self.assertEqual(len(lines), 4, lines)
+            for line in lines:
+                self.assertEqual(json.loads(line)["requestId"], f"json-rid-{i}", line)
+
+
 class ConcurrencyLimitTest(OutboundCase):
     """--concurrency 2: six sleeping invocations, at most two in flight at once, all answered."""
 
