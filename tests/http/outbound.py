@@ -506,7 +506,7 @@ def sanitized():
     global _SANITIZED
     if _SANITIZED is None:
         with open(fnlua_bin(), "rb") as f:
-            _SANITIZED = b"AddressSanitizer" in f.read()
+            _SANITIZED = b"__asan_init" in f.read()  # the sanitizer runtime may be a shared library
     return _SANITIZED
 
 
