@@ -373,6 +373,24 @@ class SighupWhileWaitingTest(OutboundCase):
         self.assertTrue(done, self.server.output()[-10:])
         self.assertEqual(self.result(self.call("get", url=PEERS.backend.url("/echo")))["status"], 200)
 
+    def test_sighup_beside_a_stalled_call_does_not_stall_new_invocations(self):
+        """A stalled peer must never stall the instance (§8), SIGHUP included: while one
+        invocation waits on a peer that never answers, a SIGHUP must not hold every new
+        invocation until that wait ends."""
+        server = self.start_server("outbound", workers=2)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            stalled = pool.submit(invoke_many, server.port, [
+                ({"case": "get", "url": PEERS.backend.url("/stall")}, {"X-CFF-Timeout": "3"})] * 2, 20)
+            time.sleep(0.3)
+            server.proc.send_signal(signal.SIGHUP)
+            time.sleep(0.2)
+            start = time.monotonic()
+            resp = self.call("sleep", seconds=0, server=server)
+            took = time.monotonic() - start
+            stalled.result(20)
+        self.assertEqual(self.result(resp), {"slept": 0})
+        self.assertLess(took, 1.0, f"a new invocation waited {took:.1f} s after SIGHUP, behind a call to a stalled peer")
+
 
 # ---------------------------------------------------------------- shutdown
 
