@@ -227,6 +227,17 @@ class ConcurrencyLimitTest(OutboundCase):
         done = sorted(t for *_, t in answers)
         self.assertLess(done[1], 0.4 + 0.35, f"the first two did not run at once: {done}")
 
+    def test_invocation_waiting_its_turn_still_answered_by_its_deadline(self):
+        """Past --concurrency a request waits its turn, but its deadline runs from its arrival:
+        when it passes in the queue, the answer is its TimeoutError then, not when a slot frees."""
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            busy = pool.submit(invoke_many, self.server.port, [({"case": "sleep", "seconds": 3}, {})] * 2, 20)
+            time.sleep(0.3)
+            resp, took = self.timed("sleep", headers={"X-CFF-Timeout": "1"}, seconds=0)
+            busy.result(20)
+        self.assertErrorObject(resp, 500, "TimeoutError")
+        self.assertLess(took, 1.5, f"queued past --concurrency with X-CFF-Timeout 1: answered after {took:.1f} s")
+
 
 # ---------------------------------------------------------------- scale, leaks
 
