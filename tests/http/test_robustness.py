@@ -10,14 +10,13 @@ import concurrent.futures
 import http.client
 import json
 import re
-import resource
 import signal
 import socket
 import struct
 import threading
 import time
 
-from harness import FnluaCase, Response, Server, connect, fixture_line, read_response
+from harness import FnluaCase, Response, Server, connect, fixture_line, raise_nofile, read_response
 
 RECV_TIMEOUT = 10.0
 
@@ -58,16 +57,6 @@ def status_of(raw):
     """Status code of a raw answer (b"HTTP/1.1 400 ..."), None for no answer."""
     m = re.match(rb"HTTP/1\.[01] (\d{3}) ", raw)
     return int(m.group(1)) if m else None
-
-
-def raise_nofile(wanted):
-    """Make sure this process may hold `wanted` descriptors (raise the soft limit if allowed)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < wanted:
-        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        soft = target
-    return soft
 
 
 def trace_text(err):
