@@ -66,6 +66,24 @@ static int request_id_ok(const char *s, size_t n)
     return 1;
 }
 
+/* The answer comes a little before the platform gives up on the call. */
+static double with_margin(double deadline, int timeout_s)
+{
+    double margin = timeout_s * 0.05;
+    return deadline - (margin > 1.0 ? 1.0 : margin);
+}
+
+double fl_context_answer_by(const fl_invocation *inv)
+{
+    return with_margin(inv->deadline, inv->timeout_s);
+}
+
+double fl_request_answer_by(const fl_request *req, int default_timeout_s, int *timeout_s)
+{
+    *timeout_s = header_int(req, "X-CFF-Timeout", default_timeout_s);
+    return with_margin(req->arrival + *timeout_s, *timeout_s);
+}
+
 void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_timeout_s, int default_memory_mb)
 {
     size_t n = 0;
@@ -332,8 +350,8 @@ void fl_context_source(lua_State *L, int level, const char *code_dir, char *out,
  * steps run under the standard pcall (upvalue LOG_PCALL, called as a Lua
  * function), and what fails is shown raw.  Upvalues of the logging
  * functions: */
-#define LOG_FORMAT lua_upvalueindex(1) /* string.format */
-#define LOG_PCALL  lua_upvalueindex(2) /* the standard pcall */
+#define LOG_FORMAT  lua_upvalueindex(1) /* string.format */
+#define LOG_PCALL   lua_upvalueindex(2) /* the standard pcall */
 #define LOG_CURRENT lua_upvalueindex(3) /* the state's slot: the context of what runs in it now */
 
 static fl_invocation *current_inv(lua_State *L)

@@ -43,6 +43,12 @@ void fl_context_push(lua_State *L, fl_invocation *inv);
 /* Fills inv from req and the configuration defaults (request id, timeout, memory). */
 void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_timeout_s, int default_memory_mb);
 void fl_context_end(fl_invocation *inv);
+/* When fnlua answers an invocation's timeout: its deadline less a margin
+ * (5 % of the timeout, at most 1 s), so the platform gets the answer
+ * before it gives up on the call.  For a request not started yet, with
+ * its timeout in seconds put in *timeout_s. */
+double fl_context_answer_by(const fl_invocation *inv);
+double fl_request_answer_by(const fl_request *req, int default_timeout_s, int *timeout_s);
 
 /* "index.lua:12" for the Lua function at the given stack level. */
 void fl_context_source(lua_State *L, int level, const char *code_dir, char *out, size_t n);

@@ -148,7 +148,8 @@ int fl_fetch_init(fl_fetch *f, const fl_fetch_opts *o, CURL *reuse, char *err, s
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, f);
     curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* what this libcurl can decode */
-    curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_body);
+    if (strcmp(m, "HEAD") != 0)                       /* a HEAD's Content-Length announces no body */
+        curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)f->max_body);
     if (o->redirects > 0) {
         curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
         curl_easy_setopt(e, CURLOPT_MAXREDIRS, o->redirects);

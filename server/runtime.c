@@ -2,6 +2,7 @@
 #include "runtime.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,6 @@ typedef struct vm {
     fl_inv *ready_head, *ready_tail; /* (lock) invocations to continue */
     fl_job *start_head, *start_tail; /* (lock) new invocations that must load first */
     fl_job *control;                 /* (lock) /init and SIGHUP work for this state */
-    int draining;                    /* (lock) a rebuild waits for the state to empty: start nothing */
     int inflight;                    /* (lock) invocations started in it and not finished */
     unsigned gen;                    /* (lock) code generation its state was loaded from (--reload) */
 } vm;
@@ -51,6 +51,7 @@ struct fl_runtime {
     pthread_mutex_t lock;
     /* scheduling (under lock) */
     fl_job *wait_head, *wait_tail; /* arrived, not started: over --concurrency or no free state */
+    double next_expiry;            /* the soonest answer_by among them */
     int inflight;                  /* invocations started and not finished */
     int stopping;
     int quit; /* loop threads end */
@@ -194,24 +195,24 @@ static void loaded_gen(fl_runtime *rt, vm *v, unsigned gen)
 /* Under lock: what may run on v now, in this order. */
 static int control_runnable_locked(vm *v)
 {
-    return v->control && (v->control->req.kind != FL_REQ_REBUILD || v->inflight == 0);
+    return v->control != NULL;
 }
 
-static int start_runnable_locked(fl_runtime *rt, vm *v)
+static int start_runnable_locked(vm *v)
 {
-    return v->start_head && (!stale_locked(rt, v) || v->inflight == 0);
+    return v->start_head != NULL;
 }
 
-static int fresh_runnable_locked(fl_runtime *rt, vm *v)
+static int fresh_runnable_locked(fl_runtime *rt)
 {
-    return rt->wait_head && !v->draining && !rt->quit && rt->inflight < rt->concurrency;
+    return rt->wait_head && !rt->quit && rt->inflight < rt->concurrency;
 }
 
 /* Under lock: work that v's loop thread should do now. */
 static int has_work_locked(fl_runtime *rt, vm *v)
 {
-    return v->owner || control_runnable_locked(v) || v->ready_head || start_runnable_locked(rt, v) ||
-           fresh_runnable_locked(rt, v);
+    return v->owner || control_runnable_locked(v) || v->ready_head || start_runnable_locked(v) ||
+           fresh_runnable_locked(rt);
 }
 
 /* The holder of v lets go of it; its loop thread takes what is left. */
@@ -349,7 +350,7 @@ static void run_control(fl_runtime *rt, vm *v, fl_job *job)
     } else {
         /* this state's part of /init: load once, unless already loaded */
         fl_response_reset(&job->resp);
-        if (stale(rt, v) && w->inflight == 0) {
+        if (stale(rt, v)) {
             unsigned gen = atomic_load(&rt->code_gen);
             if (fl_worker_reset(w) == 0)
                 loaded_gen(rt, v, gen);
@@ -371,8 +372,6 @@ static void control(fl_runtime *rt, vm *v, fl_job *job)
         p = &(*p)->next;
     job->next = NULL;
     *p = job;
-    if (job->req.kind == FL_REQ_REBUILD)
-        v->draining = 1; /* start nothing new here until it is rebuilt */
     int idle = !v->held;
     pthread_mutex_unlock(&rt->lock);
     if (idle)
@@ -393,20 +392,39 @@ static void next_work_locked(fl_runtime *rt, vm *v, fl_job **ctl, fl_inv **inv, 
         *ctl = v->control;
         v->control = (*ctl)->next;
         (*ctl)->next = NULL;
-        v->draining = 0;
-        for (fl_job *j = v->control; j; j = j->next)
-            if (j->req.kind == FL_REQ_REBUILD)
-                v->draining = 1;
     } else if ((*inv = ready_pop(v))) {
         return;
-    } else if (start_runnable_locked(rt, v)) {
+    } else if (start_runnable_locked(v)) {
         *prep = job_pop(&v->start_head, &v->start_tail);
         v->inflight++;
-    } else if (fresh_runnable_locked(rt, v)) {
+    } else if (fresh_runnable_locked(rt)) {
         *fresh = job_pop(&rt->wait_head, &rt->wait_tail);
         rt->inflight++;
         v->inflight++;
     }
+}
+
+static void answer_expired_job(fl_runtime *rt, fl_job *j, int in_flight)
+{
+    char msg[256];
+    snprintf(msg, sizeof msg,
+             "invocation timed out after %d s while it waited for its turn: %d invocation(s) were in flight "
+             "(--concurrency %d)",
+             j->timeout_s, in_flight, rt->concurrency);
+    FL_ERROR("TimeoutError: %s", msg);
+    answer_message(&j->resp, 500, "TimeoutError", msg);
+    j->done(j);
+}
+
+/* A job taken from the arrival queue (counted in flight) whose deadline passed. */
+static void expire_fresh(fl_runtime *rt, vm *v, fl_job *j)
+{
+    pthread_mutex_lock(&rt->lock);
+    rt->inflight--;
+    v->inflight--;
+    int in_flight = rt->inflight;
+    pthread_mutex_unlock(&rt->lock);
+    answer_expired_job(rt, j, in_flight);
 }
 
 /* Holding v: runs what is ready for up to FL_LOOP_TURN seconds. */
@@ -423,6 +441,8 @@ static void turn(fl_runtime *rt, vm *v)
             run_control(rt, v, ctl);
         else if (inv)
             after_run(rt, v, inv, fl_worker_continue(&v->w, inv, FL_LOOP_SLICE), 0);
+        else if (fresh && fl_now() >= fresh->answer_by)
+            expire_fresh(rt, v, fresh); /* its deadline passed while it waited: never started late */
         else if (prep || fresh)
             start_prepared(rt, v, prep ? prep : fresh);
         else
@@ -430,12 +450,50 @@ static void turn(fl_runtime *rt, vm *v)
     } while (fl_now() < until);
 }
 
+/* Jobs that waited in the arrival queue until their deadline are answered
+ * with their timeout, without running (loop thread 0).  Returns how long
+ * until the next one expires (< 0: none waits). */
+static double answer_expired(fl_runtime *rt)
+{
+    double now = fl_now();
+    fl_job *expired = NULL;
+    pthread_mutex_lock(&rt->lock);
+    double next = 0;
+    fl_job **p = &rt->wait_head;
+    rt->wait_tail = NULL;
+    while (*p) {
+        fl_job *j = *p;
+        if (j->answer_by <= now) {
+            *p = j->next;
+            j->next = expired;
+            expired = j;
+            continue;
+        }
+        if (!next || j->answer_by < next)
+            next = j->answer_by;
+        rt->wait_tail = j;
+        p = &j->next;
+    }
+    rt->next_expiry = next;
+    int in_flight = rt->inflight;
+    pthread_mutex_unlock(&rt->lock);
+    while (expired) {
+        fl_job *j = expired;
+        expired = j->next;
+        answer_expired_job(rt, j, in_flight);
+    }
+    return next ? next - now : -1;
+}
+
 static void *loop_main(void *arg)
 {
     vm *v = arg;
     fl_runtime *rt = v->rt;
+    double wait = -1;
     for (;;) {
-        fl_loop_poll(v->loop, -1);
+        fl_loop_poll(v->loop, wait);
+        if (v == &rt->vms[0])
+            wait = answer_expired(rt);
         pthread_mutex_lock(&rt->lock);
         if (rt->quit && !v->held && !has_work_locked(rt, v) && !fl_loop_busy(v->loop)) {
             pthread_mutex_unlock(&rt->lock);
@@ -577,7 +635,7 @@ void fl_runtime_swap(fl_runtime *rt)
 /* ---------------------------------------------------------------- submitting */
 
 /* Under lock: a free state to run a new invocation on, taken; or NULL.
- * Not one that is busy: held, loading, draining for a rebuild, or owned by
+ * Not one that is busy: held, loading, or owned by
  * an invocation paused mid-slice.  Of the rest, the one with the least in
  * flight, a state with invocations ready to continue last. */
 static vm *take_free_locked(fl_runtime *rt)
@@ -586,7 +644,7 @@ static vm *take_free_locked(fl_runtime *rt)
     long best_score = 0;
     for (int i = 0; i < rt->n; i++) {
         vm *v = &rt->vms[i];
-        if (v->held || v->draining || v->owner || v->start_head)
+        if (v->held || v->owner || v->start_head)
             continue;
         long score = v->inflight + (v->ready_head ? 1000000L : 0);
         if (!best || score < best_score) {
@@ -619,10 +677,17 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
     if (!rt->wait_head && rt->inflight < rt->concurrency)
         v = take_free_locked(rt);
     if (!v) {
-        /* over --concurrency, or every state busy: wait in arrival order */
+        /* over --concurrency, or every state busy: wait in arrival order,
+         * but never past the deadline (loop thread 0 answers it then) */
         job->suspend(job);
+        job->answer_by = fl_request_answer_by(&job->req, rt->cfg->timeout_s, &job->timeout_s);
+        int sooner = !rt->wait_head || job->answer_by < rt->next_expiry;
         job_push(&rt->wait_head, &rt->wait_tail, job);
+        if (sooner)
+            rt->next_expiry = job->answer_by;
         pthread_mutex_unlock(&rt->lock);
+        if (sooner)
+            fl_loop_wake(rt->vms[0].loop);
         return 0;
     }
     rt->inflight++;
@@ -800,6 +865,8 @@ int fl_runtime_stop(fl_runtime *rt, double grace_s)
             return 0; /* stopped already */
         }
     }
+    /* the cancellation was for the invocations: the hooks get their own time */
+    atomic_store(&rt->cancel, 0);
     for (int i = 0; i < rt->n; i++)
         if (rt->vms[i].w.st)
             fl_worker_shutdown(&rt->vms[i].w);

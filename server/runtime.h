@@ -34,7 +34,9 @@ struct fl_job {
     fl_job_fn done;    /* the response is filled; called once, from the thread that finished it */
     fl_job_fn suspend; /* called before the answer is left to another thread (HTTP: park the connection) */
     void *ud;
-    fl_job *next; /* the runtime's queues */
+    fl_job *next;     /* the runtime's queues */
+    double answer_by; /* the runtime's: its timeout is answered then, started or not */
+    int timeout_s;
 };
 
 typedef struct fl_runtime fl_runtime;

@@ -90,6 +90,11 @@ void fl_worker_free(fl_worker *w)
 {
     state_free(w->st);
     w->st = NULL;
+    while (w->retired) {
+        fl_state *next = w->retired->next;
+        state_free(w->retired);
+        w->retired = next;
+    }
     while (w->spare) {
         fl_inv *next = w->spare->next;
         free(w->spare);
@@ -105,13 +110,48 @@ int fl_worker_ready(const fl_worker *w)
     return w->st && w->st->ready;
 }
 
+static void state_shutdown(fl_worker *w, fl_state *st);
+
+/* A replaced state: closed now if nothing runs in it, else by finish()
+ * when its last invocation ends (suspended invocations are never moved or
+ * cancelled: their coroutines and module variables live in it). */
+static void close_state(fl_worker *w, fl_state *st)
+{
+    if (st->retiring == 2)
+        state_shutdown(w, st);
+    state_free(st);
+}
+
+static void retire(fl_worker *w, fl_state *st, int hook)
+{
+    st->retiring = hook ? 2 : 1;
+    if (st->inflight == 0) {
+        close_state(w, st);
+        return;
+    }
+    st->next = w->retired;
+    w->retired = st;
+}
+
+/* finish(): the last invocation of a retiring state ended. */
+static void retired_empty(fl_worker *w, fl_state *st)
+{
+    for (fl_state **p = &w->retired; *p; p = &(*p)->next)
+        if (*p == st) {
+            *p = st->next;
+            break;
+        }
+    close_state(w, st);
+}
+
 int fl_worker_reset(fl_worker *w)
 {
     fl_state *st = state_new(w);
     if (!st)
         return -1;
-    state_free(w->st);
+    fl_state *old = w->st;
     w->st = st;
+    retire(w, old, 0);
     return 0;
 }
 
@@ -202,23 +242,24 @@ static void fail_main(fl_worker *w, fl_state *st, fl_phase phase, fl_response *r
 }
 
 /* After a failed call: drop what the call left; after a memory error also
- * collect, and start from a fresh state if the heap stays large (the
- * handler kept the garbage reachable), so the next invocation has room. */
-static void recover(fl_worker *w, int exceeded)
+ * collect.  1 when the heap stays large (the handler kept the garbage
+ * reachable): the caller then starts a fresh state, so the next
+ * invocation has room. */
+static int recover(fl_worker *w, fl_state *st, int exceeded)
 {
-    fl_state *st = w->st;
     lua_settop(st->L, 0);
-    if (exceeded || w->err.status == LUA_ERRMEM) {
-        lua_gc(st->L, LUA_GCCOLLECT);
-        if (st->limits.used > w->budget / 2 && w->inflight == 0) {
-            FL_WARN("worker %d: Lua heap still %.1f MB after a memory error; starting a fresh state", w->id,
-                    st->limits.used / MiB);
-            fl_worker_reset(w);
-        }
-        /* hand the freed pages back to the system: otherwise the allocator
-         * keeps them and the instance's RSS ratchets up with every bomb */
-        malloc_trim(0);
+    if (!exceeded && w->err.status != LUA_ERRMEM)
+        return 0;
+    lua_gc(st->L, LUA_GCCOLLECT);
+    /* hand the freed pages back to the system: otherwise the allocator
+     * keeps them and the instance's RSS ratchets up with every bomb */
+    malloc_trim(0);
+    if (st->limits.used > w->budget / 2 && st == w->st) {
+        FL_WARN("worker %d: Lua heap still %.1f MB after a memory error; starting a fresh state", w->id,
+                st->limits.used / MiB);
+        return 1;
     }
+    return 0;
 }
 
 /* ---------------------------------------------------------------- load */
@@ -240,21 +281,12 @@ static int load_body(lua_State *L)
     return 0;
 }
 
-static double deadline_for(const fl_invocation *inv)
-{
-    /* answer a little before the platform gives up on the call */
-    double margin = inv->timeout_s * 0.05;
-    if (margin > 1.0)
-        margin = 1.0;
-    return inv->deadline - margin;
-}
-
 /* Loads the code into st; on failure fills resp (the error is about st). */
 static int load_into(fl_worker *w, fl_state *st, const fl_request *req, fl_response *resp)
 {
     fl_context_begin(&w->idle_ctx, req, w->cfg->timeout_s, w->cfg->memory_mb);
     w->budget = fl_worker_budget(w->idle_ctx.memory_mb, w->n_workers);
-    fl_limits_begin(st->L, &st->limits, w->budget, deadline_for(&w->idle_ctx));
+    fl_limits_begin(st->L, &st->limits, w->budget, fl_context_answer_by(&w->idle_ctx));
     int rc = fl_call(st->L, load_body, w, &w->err);
     fl_limits_end(st->L, &st->limits);
     if (rc != LUA_OK) {
@@ -291,9 +323,9 @@ int fl_worker_rebuild(fl_worker *w, const fl_request *req, fl_response *resp)
         state_free(st);
         return -1;
     }
-    fl_worker_shutdown(w); /* the old state's shutdown hook: it is going away */
-    state_free(w->st);
+    fl_state *old = w->st;
     w->st = st;
+    retire(w, old, 1); /* its shutdown hook runs when nothing runs in it any more */
     return 0;
 }
 
@@ -323,7 +355,7 @@ static int invoke_main(lua_State *L)
     else
         fl_convert_event_to_lua(L, req->body, req->body_len);
     inv->phase = FL_PHASE_HANDLER;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, inv->w->st->loaded.handler_ref);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, inv->st->loaded.handler_ref);
     lua_insert(L, -2);
     fl_context_push(L, &inv->ctx);
     lua_callk(L, 2, 1, (lua_KContext)inv, invoke_done);
@@ -381,7 +413,7 @@ static void give_back_coroutine(fl_state *st, fl_inv *inv, int clean)
 /* The invocation's coroutine returned, failed or yielded on its own. */
 static void finish(fl_worker *w, fl_inv *inv, int rc)
 {
-    fl_state *st = w->st;
+    fl_state *st = inv->st;
     const fl_request *req = inv->req;
     fl_response *resp = inv->resp;
     fl_response_reset(resp);
@@ -394,10 +426,12 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
     outcome o = {inv->phase, inv->lim.timed_out, inv->lim.cancelled, inv->lim.exceeded, st->limits.peak, &inv->ctx,
                  NULL};
     w->inflight--;
+    st->inflight--;
     give_back_coroutine(st, inv, rc == LUA_OK);
+    int fresh = 0;
     if (rc != LUA_OK) {
         fail(w, &o, resp);
-        recover(w, inv->lim.exceeded);
+        fresh = recover(w, st, inv->lim.exceeded);
     } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
         if (envelope_to_http(w, resp) != 0) {
             o.phase = FL_PHASE_ENCODE;
@@ -422,18 +456,22 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
         fl_logf(FL_LOG_DEBUG, inv->ctx.request_id, FL_HERE,
                 "invocation finished: status %d%s%s, %.3f ms, Lua heap %.1f KB (peak %.1f KB)", resp->status,
                 resp->error_type ? ", " : "", resp->error_type ? resp->error_type : "",
-                (fl_now() - inv->started) * 1000.0, w->st->limits.used / 1024.0, w->st->limits.peak / 1024.0);
+                (fl_now() - inv->started) * 1000.0, st->limits.used / 1024.0, st->limits.peak / 1024.0);
     inv->phase = FL_PHASE_NONE;
     fl_context_end(&inv->ctx);
     /* keep big one-off buffers from pinning memory */
     fl_buf_shrink(&w->env.body, 1 << 20);
     fl_buf_shrink(&w->scratch, 1 << 20);
+    if (st->retiring && st->inflight == 0)
+        retired_empty(w, st);
+    else if (fresh && fl_worker_reset(w) != 0)
+        FL_ERROR("worker %d: out of memory for a fresh Lua state", w->id);
 }
 
 /* Runs the invocation's coroutine until it ends, waits, or its slice is over. */
 static fl_run run_slice(fl_worker *w, fl_inv *inv, int nargs, double slice_s)
 {
-    fl_state *st = w->st;
+    fl_state *st = inv->st;
     st->running = &inv->waiter;
     st->current = &inv->ctx;
     inv->waiter.suspended = 0;
@@ -488,19 +526,21 @@ void fl_worker_inv_free(fl_worker *w, fl_inv *inv)
 
 fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
 {
-    fl_state *st = w->st;
+    fl_state *st = inv->st = w->st;
     inv->started = fl_now();
     fl_context_begin(&inv->ctx, inv->req, w->cfg->timeout_s, w->cfg->memory_mb);
     w->budget = inv->budget = fl_worker_budget(inv->ctx.memory_mb, w->n_workers);
-    inv->lim = (fl_limits_run){deadline_for(&inv->ctx), 0, 0, 0};
+    inv->lim = (fl_limits_run){fl_context_answer_by(&inv->ctx), 0, 0, 0};
     inv->co_ref = take_coroutine(st, &inv->co);
     w->inflight++;
+    st->inflight++;
     if (inv->co_ref == LUA_NOREF) {
         fl_error_reset(&w->err);
         w->err.status = LUA_ERRMEM;
         fl_buf_adds(&w->err.message, "not enough memory for a new coroutine");
         outcome o = {FL_PHASE_HANDLER, 0, 0, 1, st->limits.peak, &inv->ctx, NULL};
         w->inflight--;
+        st->inflight--;
         fail(w, &o, inv->resp);
         fl_context_end(&inv->ctx);
         return FL_RUN_DONE;
@@ -538,7 +578,11 @@ static int shutdown_body(lua_State *L)
 
 void fl_worker_shutdown(fl_worker *w)
 {
-    fl_state *st = w->st;
+    state_shutdown(w, w->st);
+}
+
+static void state_shutdown(fl_worker *w, fl_state *st)
+{
     if (!st || !st->ready || st->loaded.shutdown_ref == LUA_NOREF)
         return;
     fl_limits_begin(st->L, &st->limits, w->budget, fl_now() + 10.0);

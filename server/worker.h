@@ -49,6 +49,9 @@ typedef struct fl_state {
     fl_invocation *current; /* its context: what print logs under (context.h) */
     int free_refs[32];      /* finished coroutines kept for the next invocations */
     int n_free;
+    int inflight;          /* invocations started in this state and not finished */
+    int retiring;          /* replaced: 1 close when empty, 2 run the shutdown hook first */
+    struct fl_state *next; /* the worker's list of retiring states */
 } fl_state;
 
 /* DONE: resp is filled.  PAUSED: the time slice ended; continue it soon.
@@ -61,6 +64,7 @@ typedef struct fl_worker fl_worker;
  * its own coroutine, with its own context, deadline and error. */
 typedef struct fl_inv {
     fl_worker *w;
+    fl_state *st; /* the state it runs in: a rebuild does not move it */
     const fl_request *req;
     fl_response *resp;
     lua_State *co;
@@ -79,8 +83,9 @@ struct fl_worker {
     int id;
     int n_workers;
     const fl_config *cfg;
-    size_t budget; /* Lua heap bytes the state may hold during a call */
-    fl_state *st;
+    size_t budget;            /* Lua heap bytes the state may hold during a call */
+    fl_state *st;             /* the state new invocations start in */
+    fl_state *retired;        /* replaced states that invocations still run in */
     fl_loop *loop;            /* where this state's invocations wait (NULL: they wait in place) */
     const atomic_int *cancel; /* the runtime's "stop everything" flag */
     unsigned generation;      /* code generation the state was loaded from (--reload) */
@@ -112,13 +117,14 @@ fl_run fl_worker_continue(fl_worker *w, fl_inv *inv, double slice_s);
 /* After DONE: the record goes back for reuse. */
 void fl_worker_inv_free(fl_worker *w, fl_inv *inv);
 
-/* Builds a fresh state and loads the current code into it.  On success it
- * replaces the running state (0); otherwise the running state stays and
- * resp holds the load error (-1).  Only with no invocation in flight. */
+/* Builds a fresh state and loads the current code into it.  On success new
+ * invocations start in it (0); otherwise the current state stays and resp
+ * holds the load error (-1).  The replaced state is closed, after its
+ * shutdown hook, once the invocations in flight in it have finished. */
 int fl_worker_rebuild(fl_worker *w, const fl_request *req, fl_response *resp);
 /* Replaces the state by a fresh one with nothing loaded (the next job
- * loads); -1 (the old state stays) when out of memory.  Only with no
- * invocation in flight. */
+ * loads); -1 (the old state stays) when out of memory.  The old one is
+ * closed once the invocations in flight in it have finished. */
 int fl_worker_reset(fl_worker *w);
 /* Runs the shutdown hook, if any; errors are logged. */
 void fl_worker_shutdown(fl_worker *w);

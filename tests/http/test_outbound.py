@@ -532,10 +532,11 @@ class CliInvokeTest(FnluaCase):
 
 
 class HttpModeOutboundTest(FnluaCase):
-    """--mode http: an HTTP function's call works the same, and relays the backend's answer."""
+    """--mode http: an HTTP function's call works the same, and relays the backend's answer.
+    Limits and request ids come from configuration, never from the client's X-CFF-* headers."""
 
     handler_dir = "outboundhttp"
-    server_args = ("--mode", "http")
+    server_args = ("--mode", "http", "--timeout", "1")
 
     def test_http_function_calls_a_backend(self):
         from urllib.parse import quote
@@ -545,13 +546,13 @@ class HttpModeOutboundTest(FnluaCase):
             self.assertEqual(resp.headers.get("x-backend-status"), "200")
             doc = resp.json
             self.assertEqual(doc["path"], "/echo")
-            self.assertEqual(doc["headers"].get("x-relayed-by"), resp.request_id)
+            # the invocation's own (generated) request id went out on the call
+            self.assertEqual(doc["headers"].get("x-relayed-by"), resp.headers.get("x-request-id"))
+            self.assertNotEqual(resp.headers.get("x-request-id"), "client-chosen")
 
         for attempt in (1, 2):
-            rid = f"http-mode-{attempt}"
             resp = self.server.request("GET", "/relay?url=" + quote(PEERS.backend.url("/echo"), safe=""),
-                                       headers={"X-CFF-Request-Id": rid})
-            resp.request_id = rid
+                                       headers={"X-CFF-Request-Id": "client-chosen"})
             with self.subTest(attempt=attempt):
                 check(resp)
         resp = self.server.request("GET", "/relay?url=" + quote(PEERS.backend.url("/echo?status=404"), safe=""))
@@ -564,8 +565,9 @@ class HttpModeOutboundTest(FnluaCase):
         from urllib.parse import quote
 
         start = time.monotonic()
+        # --timeout 1; a client's X-CFF-Timeout cannot lift it
         resp = self.server.request("GET", "/relay?url=" + quote(PEERS.backend.url("/stall"), safe=""),
-                                   headers={"X-CFF-Timeout": "1"})
+                                   headers={"X-CFF-Timeout": "60"})
         self.assertErrorObject(resp, 500, "TimeoutError")
         self.assertLess(time.monotonic() - start, 1.5)
         resp = self.server.request("GET", "/relay?url=" + quote(PEERS.backend.url("/echo"), safe=""))

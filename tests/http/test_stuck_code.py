@@ -20,8 +20,8 @@ class StuckCodeTest(FnluaCase):
         took = time.monotonic() - start
         self.assertLess(took, within, f"{kind}: answered after {took:.1f} s")
         self.assertErrorObject(resp, 500, error_type)
-        lines = [l for l in self.server.output() if f"stuck-{kind}" in l and " ERROR " in l]
-        self.assertTrue(any(f"{error_type}:" in l for l in lines), f"{kind}: no log line naming {error_type}: {lines}")
+        lines = self.server.wait_for_lines(lambda l: f"stuck-{kind}" in l and f" ERROR " in l and f"{error_type}:" in l)
+        self.assertTrue(lines, f"{kind}: no ERROR line naming {error_type} with the request id")
         # the worker is usable again
         self.assertEqual(self.envelope_json_body(self.invoke({"kind": "fine"})), {"ok": True})
         return resp

@@ -11,7 +11,11 @@ function M.handler(event, context)
   end
   return {
     statusCode = res.status,
-    headers = { ["Content-Type"] = res.headers["content-type"] or "text/plain", ["X-Backend-Status"] = tostring(res.status) },
+    headers = {
+      ["Content-Type"] = res.headers["content-type"] or "text/plain",
+      ["X-Backend-Status"] = tostring(res.status),
+      ["X-Request-Id"] = context:getRequestID(),
+    },
     body = res.body,
   }
 end
