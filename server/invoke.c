@@ -113,8 +113,8 @@ int fl_invoke_main(const fl_config *cfg)
     job.req.body_len = 2;
     job.req.arrival = fl_now();
     fl_runtime_run(rt, &job);
-    if (job.resp.error_type) {
-        print_result(&job.resp); /* load or initializer error */
+    if (job.resp.error_kind) {
+        print_result(&job.resp); /* the function could not be loaded: 2, whatever stopped it */
         rc = 2;
     } else {
         job.req.kind = cfg->mode == FL_MODE_HTTP ? FL_REQ_HTTP : FL_REQ_INVOKE;
@@ -132,12 +132,9 @@ int fl_invoke_main(const fl_config *cfg)
         job.req.arrival = fl_now();
         fl_runtime_run(rt, &job);
         print_result(&job.resp);
-        if (!job.resp.error_type)
-            rc = 0;
-        else if (strcmp(job.resp.error_type, "InvalidEvent") == 0)
-            rc = 2;
-        else
-            rc = 1;
+        rc = job.resp.error_kind ? fl_errkind_get(job.resp.error_kind)->exit_code : 0;
+        if (rc < 0)
+            rc = 1; /* a kind only the HTTP layer answers: cannot happen here */
     }
     fl_response_free(&job.resp);
     fl_runtime_stop(rt, -1);

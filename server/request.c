@@ -8,7 +8,7 @@
 void fl_response_init(fl_response *r)
 {
     r->status = 0;
-    r->error_type = NULL;
+    r->error_kind = FL_ERR_NONE;
     fl_buf_init(&r->headers);
     fl_buf_init(&r->body);
 }
@@ -22,7 +22,7 @@ void fl_response_free(fl_response *r)
 void fl_response_reset(fl_response *r)
 {
     r->status = 0;
-    r->error_type = NULL;
+    r->error_kind = FL_ERR_NONE;
     fl_buf_reset(&r->headers);
     fl_buf_reset(&r->body);
 }

@@ -7,7 +7,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "convert.h"
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
@@ -76,17 +75,9 @@ static void copy_response(fl_response *dst, const fl_response *src)
 {
     fl_response_reset(dst);
     dst->status = src->status;
-    dst->error_type = src->error_type;
+    dst->error_kind = src->error_kind;
     fl_buf_add(&dst->headers, src->headers.data, src->headers.len);
     fl_buf_add(&dst->body, src->body.data, src->body.len);
-}
-
-static void answer_message(fl_response *resp, int status, const char *type, const char *msg)
-{
-    fl_response_reset(resp);
-    resp->status = status;
-    resp->error_type = type;
-    fl_convert_message_to_json(type, msg, &resp->body);
 }
 
 /* ---------------------------------------------------------------- init record */
@@ -308,7 +299,8 @@ static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_
 {
     fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
     if (!inv) {
-        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation; try again");
+        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
+                          "out of memory for a new invocation; try again");
         pthread_mutex_lock(&rt->lock);
         rt->inflight--;
         v->inflight--;
@@ -518,7 +510,7 @@ static void swap_part_done(fl_job *part)
 {
     fl_runtime *rt = part->ud;
     pthread_mutex_lock(&rt->lock);
-    if (!part->resp.error_type)
+    if (!part->resp.error_kind)
         rt->swap_ok++;
     int last = --rt->swap_pending == 0;
     int ok = rt->swap_ok;
@@ -593,7 +585,8 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
     pthread_mutex_lock(&rt->lock);
     if (rt->stopping) {
         pthread_mutex_unlock(&rt->lock);
-        answer_message(&job->resp, 503, "ShuttingDown", "the instance is shutting down; send the request again");
+        fl_errkind_answer(&job->resp, FL_ERR_SHUTTING_DOWN, NULL, FL_HERE,
+                          "the instance is shutting down; send the request again");
         return 1;
     }
     if (init_failed_locked(rt)) {
@@ -634,7 +627,8 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
         v->inflight--;
         pthread_mutex_unlock(&rt->lock);
         release(rt, v);
-        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation; try again");
+        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
+                          "out of memory for a new invocation; try again");
         return 1;
     }
     fl_run r = fl_worker_start(&v->w, inv, FL_INLINE_SLICE);
@@ -658,7 +652,7 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job)
         return;
     fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
     if (!inv) {
-        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation");
+        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE, "out of memory for a new invocation");
         return;
     }
     fl_run r = fl_worker_start(&v->w, inv, 0);
