@@ -332,8 +332,8 @@ void fl_context_source(lua_State *L, int level, const char *code_dir, char *out,
  * steps run under the standard pcall (upvalue LOG_PCALL, called as a Lua
  * function), and what fails is shown raw.  Upvalues of the logging
  * functions: */
-#define LOG_FORMAT lua_upvalueindex(1) /* string.format */
-#define LOG_PCALL  lua_upvalueindex(2) /* the standard pcall */
+#define LOG_FORMAT  lua_upvalueindex(1) /* string.format */
+#define LOG_PCALL   lua_upvalueindex(2) /* the standard pcall */
 #define LOG_CURRENT lua_upvalueindex(3) /* the state's slot: the context of what runs in it now */
 
 static fl_invocation *current_inv(lua_State *L)

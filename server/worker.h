@@ -59,7 +59,7 @@ typedef struct fl_inv {
     fl_invocation ctx;
     fl_limits_run lim;
     size_t budget;
-    fl_waiter waiter; /* ready() and ud are the runtime's */
+    fl_waiter waiter;    /* ready() and ud are the runtime's */
     fl_errkind fails_as; /* what a failure now is: InvalidEvent, HandlerError, ResultError */
     double started;
     struct fl_inv *next; /* the runtime's queues */
