@@ -27,14 +27,6 @@ void fl_response_reset(fl_response *r)
     fl_buf_reset(&r->body);
 }
 
-void fl_response_header(fl_response *r, const char *name, size_t nlen, const char *value, size_t vlen)
-{
-    fl_buf_add(&r->headers, name, nlen);
-    fl_buf_addc(&r->headers, '\0');
-    fl_buf_add(&r->headers, value, vlen);
-    fl_buf_addc(&r->headers, '\0');
-}
-
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len)
 {
     size_t n = strlen(name);

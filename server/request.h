@@ -50,7 +50,6 @@ typedef struct fl_response {
 void fl_response_init(fl_response *r);
 void fl_response_free(fl_response *r);
 void fl_response_reset(fl_response *r);
-void fl_response_header(fl_response *r, const char *name, size_t nlen, const char *value, size_t vlen);
 /* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
 double fl_now(void);

@@ -81,7 +81,6 @@ int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl
     strcpy(w->idle_ctx.request_id, "-");
     fl_error_init(&w->err);
     fl_envelope_init(&w->env);
-    fl_buf_init(&w->scratch);
     w->st = state_new(w);
     return w->st ? 0 : -1;
 }
@@ -97,7 +96,6 @@ void fl_worker_free(fl_worker *w)
     }
     fl_error_free(&w->err);
     fl_envelope_free(&w->env);
-    fl_buf_free(&w->scratch);
 }
 
 int fl_worker_ready(const fl_worker *w)
@@ -282,7 +280,7 @@ static int invoke_done(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     fl_inv *inv = (fl_inv *)ctx;
     inv->fails_as = FL_ERR_RESULT;
-    fl_convert_result_to_envelope(L, -1, &inv->w->env, &inv->w->scratch);
+    fl_convert_result_to_envelope(L, -1, &inv->w->env);
     return 0;
 }
 
@@ -399,7 +397,6 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
     fl_context_end(&inv->ctx);
     /* keep big one-off buffers from pinning memory */
     fl_buf_shrink(&w->env.body, 1 << 20);
-    fl_buf_shrink(&w->scratch, 1 << 20);
 }
 
 /* Runs the invocation's coroutine until it ends, waits, or its slice is over. */

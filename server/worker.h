@@ -80,7 +80,6 @@ struct fl_worker {
     fl_inv *spare;            /* finished invocation records, for reuse */
     fl_error err;
     fl_envelope env;
-    fl_buf scratch;
 };
 
 int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl_loop *loop, const atomic_int *cancel);
