@@ -1,4 +1,4 @@
-"""Failures → HTTP 500 with the error object {errorType, errorMessage, stackTrace} (spec §5)."""
+"""Failures → HTTP 500 with the error object {errorType, errorMessage, stackTrace} (docs/errors.md)."""
 
 from harness import FnluaCase, fixture_line
 

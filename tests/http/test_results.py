@@ -1,4 +1,4 @@
-"""Handler return value → envelope: every row of spec §4, and exact numbers."""
+"""Handler return value → envelope: every rule of docs/handler-api.md, "Returning a result", and exact numbers."""
 
 import base64
 import json

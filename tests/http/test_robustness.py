@@ -1,4 +1,4 @@
-"""Every failure is an answer (issue 3, spec §5 and §6): function errors, deadlines, memory
+"""Every failure is an answer (docs/errors.md, docs/architecture.md): function errors, deadlines, memory
 budget, deep recursion, malformed and abandoned requests, slow clients, concurrency, shutdown.
 
 Each test here would fail if the behaviour it names broke; the basics (error("text"),
