@@ -5,7 +5,7 @@
  * JSON:  {"time":"...","level":"INFO","requestId":"...","source":"index.lua:12","message":"..."}
  *
  * One write(2) per line under a process-wide mutex, so lines from concurrent
- * workers never interleave.  Messages longer than FL_LOG_CHUNK bytes are split
+ * threads never interleave.  Messages longer than FL_LOG_CHUNK bytes are split
  * over several lines (never inside a UTF-8 sequence), none is truncated.
  * In text format each line of a multi-line message repeats the prefix.
  * Uses json.h for string escaping.

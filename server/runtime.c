@@ -22,7 +22,8 @@
 #define FL_CONCURRENCY_DEFAULT 1000
 
 /* One Lua state and the scheduling around it.  Fields marked (lock) are
- * under the runtime's lock; the worker belongs to whoever holds the state. */
+ * under the runtime's lock; w (the state and what belongs to it, worker.h)
+ * belongs to whichever thread holds the state. */
 typedef struct vm {
     fl_worker w; /* first: an invocation's worker leads to its vm */
     struct fl_runtime *rt;
