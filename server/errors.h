@@ -26,7 +26,7 @@
     X(MEMORY_LIMIT, "MemoryLimitError", 500, ERROR, 1, "the invocation pushed its Lua state past its memory budget")   \
     X(RESULT, "ResultError", 500, ERROR, 1, "the returned value cannot become an envelope")                            \
     X(RESULT_TOO_LARGE, "ResultTooLarge", 500, ERROR, 1, "the envelope is larger than 6,291,456 bytes")                \
-    X(CANCELLED, "InvocationCancelled", 500, ERROR, 1, "the instance stopped and the invocation outlived its grace")   \
+    X(CANCELLED, "InvocationCancelled", 500, ERROR, 1, "the invocation outlived the grace period of a stop")           \
     X(BAD_REQUEST, "BadRequest", 400, DEBUG, -1, "the request's framing is ambiguous")                                 \
     X(INVALID_EVENT, "InvalidEvent", 400, WARN, 2, "the event is not valid JSON")                                      \
     X(NOT_FOUND, "NotFound", 404, DEBUG, -1, "no such path")                                                           \
