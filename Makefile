@@ -1,8 +1,11 @@
 # fnlua - thin wrapper: the build is CMake, the set-up is tools/deps.
 #
 #   make run         install what is missing, build, serve handlers/hello on :8000
-#   make test        install what is missing, build, run every test: plain build,
-#                    ASan+UBSan build, a short libFuzzer run of each target, the image
+#   make test        install what is missing, build, run every test: the format
+#                    check, plain build, ASan+UBSan build, a short libFuzzer run of
+#                    each target, the image
+#   make format-check  every C file of server/, tests/unit, tests/fuzz formatted as
+#                    .clang-format says (make format rewrites them so)
 #   make test-plain  only the plain build's tests
 #   make test-asan   only the AddressSanitizer + UBSan build's tests
 #   make test-fuzz   only the short fuzz runs (clang)
@@ -24,8 +27,9 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 PORT       ?= 8000
 HANDLER    ?= handlers/hello
 CMAKE_GEN  := -DCMAKE_BUILD_TYPE=RelWithDebInfo
+C_SOURCES  := $(wildcard server/*.c server/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
 
-.PHONY: all build run test test-plain test-asan test-tsan test-fuzz test-image fuzz fuzz-build image bench bench-io clean
+.PHONY: all build run format format-check test test-plain test-asan test-tsan test-fuzz test-image fuzz fuzz-build image bench bench-io clean
 
 all: build
 
@@ -37,7 +41,14 @@ build:
 run: build
 	$(BUILD)/fnlua --dir handlers/hello --port $(PORT)
 
-test: test-plain test-asan test-fuzz test-image
+test: format-check test-plain test-asan test-fuzz test-image
+
+format-check:
+	@tools/deps test
+	clang-format --dry-run --Werror $(C_SOURCES)
+
+format:
+	clang-format -i $(C_SOURCES)
 
 test-plain:
 	@tools/deps test

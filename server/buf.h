@@ -2,7 +2,7 @@
  * buf.h - growable byte buffer.
  *
  * Used for request bodies, response bodies and JSON text.  A buffer that is
- * reused across requests keeps its capacity, so a warm worker allocates
+ * reused across requests keeps its capacity, so a warm Lua state allocates
  * nothing for a typical response.  Allocation failure aborts: the only large
  * growth paths are bounded by --max-body and the 6 MiB result limit.
  */

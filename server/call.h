@@ -3,7 +3,7 @@
  *
  * Shaped like lua.c's docall: a message handler records the error's
  * message, the file:line where it was raised and a traceback into an
- * fl_error, which the caller turns into the error object of spec §5.
+ * fl_error, which the caller turns into the error object (docs/errors.md).
  * Error values that are not strings (error({code = 1}), error()) are turned
  * into readable text here (an error object's __tostring is used).  Uses json.h to show table error values.
  */

@@ -1,7 +1,7 @@
 /*
  * context.h - the handler's `context` object and its logger.
  *
- * The context is a small userdata bound to the worker's current invocation
+ * The context is a small userdata bound to the Lua state's current invocation
  * (fl_invocation); its getters read the request headers directly, with the
  * RUNTIME_* environment variables as fallback, so nothing is copied into
  * Lua unless the handler asks.  In HTTP mode the headers come from the

@@ -255,7 +255,7 @@ static void convert_headers(lua_State *L, int idx, fl_envelope *env)
 }
 
 /* body -> env->body; tables become JSON, invalid UTF-8 becomes base64. */
-static void convert_body(lua_State *L, int idx, fl_envelope *env, fl_buf *scratch, int passthrough)
+static void convert_body(lua_State *L, int idx, fl_envelope *env, int passthrough)
 {
     switch (lua_type(L, idx)) {
     case LUA_TNIL:
@@ -288,10 +288,9 @@ static void convert_body(lua_State *L, int idx, fl_envelope *env, fl_buf *scratc
         luaL_error(L, "cannot encode body: value of type %s (return a string, a table, a number or nil)",
                    luaL_typename(L, idx));
     }
-    (void)scratch;
 }
 
-void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_buf *scratch)
+void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env)
 {
     idx = lua_absindex(L, idx);
     luaL_checkstack(L, 8, "result conversion");
@@ -302,7 +301,7 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_b
     int top = lua_gettop(L);
 
     if (lua_type(L, idx) != LUA_TTABLE) {
-        convert_body(L, idx, env, scratch, 0);
+        convert_body(L, idx, env, 0);
         lua_settop(L, top);
         return;
     }
@@ -311,7 +310,7 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_b
     if (t_status == LUA_TNIL && t_body == LUA_TNIL) {
         /* any other table: the table itself is the JSON body */
         lua_settop(L, top);
-        convert_body(L, idx, env, scratch, 0);
+        convert_body(L, idx, env, 0);
         return;
     }
     int s = top + 1, b = top + 2;
@@ -335,7 +334,7 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_b
                        luaL_typename(L, b));
         env->is_base64 = 1;
     }
-    convert_body(L, b, env, scratch, passthrough);
+    convert_body(L, b, env, passthrough);
     lua_settop(L, top);
 }
 

@@ -38,8 +38,9 @@ void fl_convert_event_to_lua(lua_State *L, const char *body, size_t len);
 void fl_convert_headers_to_lua(lua_State *L, const fl_header *h, size_t n);
 /* Stack: [] -> [event] in the APIG event's shape (HTTP functions). */
 void fl_convert_http_to_lua(lua_State *L, const fl_request *req);
-/* Stack: unchanged.  Applies spec §4 to the value at idx; raises when it cannot be encoded. */
-void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env, fl_buf *scratch);
+/* Stack: unchanged.  Applies the envelope rules of docs/handler-api.md ("Returning
+ * a result") to the value at idx; raises when it cannot be encoded. */
+void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env);
 
 /* Plain C from here on. */
 void fl_convert_envelope_to_json(const fl_envelope *env, fl_buf *out);

@@ -6,7 +6,7 @@
  * Huawei Cloud's AK/SK signature on them).  Hashing and HMAC are mbed TLS's
  * (libmbedcrypto's md module), never hand-rolled; random bytes come from the
  * kernel (getrandom(2)).  Knows nothing of HTTP or of the runtime: every
- * function is a pure function of its arguments, callable from any worker.
+ * function is a pure function of its arguments, callable from any thread.
  */
 #ifndef FL_CRYPTO_H
 #define FL_CRYPTO_H

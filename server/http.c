@@ -18,7 +18,7 @@
 
 #include <microhttpd.h>
 
-#include "convert.h"
+#include "errors.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -80,8 +80,7 @@ typedef struct http_req {
     conn_slot *slot; /* its connection's, for the receive watchdog; may be NULL */
     route route;
     req_state state;
-    int reject; /* status of an answer decided before the body was read */
-    const char *reject_type;
+    fl_errkind reject; /* an answer decided before the body was read */
     const char *reject_msg;
     const char *allow;
     int close; /* ask the client to close the connection */
@@ -201,16 +200,14 @@ static enum MHD_Result send_static(struct MHD_Connection *c, int status, const c
 /* An error object decided by the HTTP layer itself (404, 405, 413, ...). */
 static enum MHD_Result send_error(http_req *r)
 {
-    fl_response_reset(&r->job.resp);
-    fl_convert_message_to_json(r->reject_type, r->reject_msg, &r->job.resp.body);
-    FL_DEBUG("%d %s: %s", r->reject, r->reject_type, r->reject_msg);
-    return send_buffer(r->conn, r->reject, NULL, r->job.resp.body.data, r->job.resp.body.len, 1, r->allow, r->close);
+    fl_response *resp = &r->job.resp;
+    fl_errkind_answer(resp, r->reject, NULL, FL_HERE, r->reject_msg);
+    return send_buffer(r->conn, resp->status, NULL, resp->body.data, resp->body.len, 1, r->allow, r->close);
 }
 
-static void reject(http_req *r, int status, const char *type, const char *msg, const char *allow)
+static void reject(http_req *r, fl_errkind kind, const char *msg, const char *allow)
 {
-    r->reject = status;
-    r->reject_type = type;
+    r->reject = kind;
     r->reject_msg = msg;
     r->allow = allow;
 }
@@ -325,14 +322,14 @@ static void route_request(http_req *r, const char *url, const char *method)
     if (strcmp(url, "/healthz") == 0) {
         r->route = ROUTE_HEALTHZ;
         if (!get)
-            reject(r, 405, "MethodNotAllowed", "use GET /healthz", "GET, HEAD");
+            reject(r, FL_ERR_METHOD_NOT_ALLOWED, "use GET /healthz", "GET, HEAD");
         return;
     }
     /* in HTTP mode /shutdown is the function's: no client may stop the instance */
     if (cfg->mode != FL_MODE_HTTP && strcmp(url, "/shutdown") == 0) {
         r->route = ROUTE_SHUTDOWN;
         if (!get)
-            reject(r, 405, "MethodNotAllowed", "use GET /shutdown", "GET");
+            reject(r, FL_ERR_METHOD_NOT_ALLOWED, "use GET /shutdown", "GET");
         return;
     }
     if (cfg->mode == FL_MODE_HTTP) {
@@ -342,12 +339,12 @@ static void route_request(http_req *r, const char *url, const char *method)
     if (strcmp(url, "/init") == 0 || strcmp(url, "/invoke") == 0) {
         r->route = url[2] == 'n' && url[3] == 'i' ? ROUTE_INIT : ROUTE_INVOKE;
         if (!post)
-            reject(r, 405, "MethodNotAllowed",
+            reject(r, FL_ERR_METHOD_NOT_ALLOWED,
                    r->route == ROUTE_INIT ? "use POST /init" : "use POST /invoke with the event as JSON body", "POST");
         return;
     }
     r->route = ROUTE_NONE;
-    reject(r, 404, "NotFound", "no such path: an event function serves POST /init, POST /invoke and GET /healthz",
+    reject(r, FL_ERR_NOT_FOUND, "no such path: an event function serves POST /init, POST /invoke and GET /healthz",
            NULL);
 }
 
@@ -452,7 +449,7 @@ static void job_done(fl_job *job)
 static enum MHD_Result send_answer(http_req *r)
 {
     const fl_response *resp = &r->job.resp;
-    int json = r->route != ROUTE_HTTP || resp->error_type != NULL;
+    int json = r->route != ROUTE_HTTP || resp->error_kind != FL_ERR_NONE;
     return send_buffer(r->conn, resp->status ? resp->status : 500, r->route == ROUTE_HTTP ? &resp->headers : NULL,
                        resp->body.data, resp->body.len, json, NULL, atomic_load(&r->http->stopping));
 }
@@ -522,15 +519,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         route_request(r, url, method);
         const char *framing_error = bad_framing(c);
         if (framing_error) {
-            reject(r, 400, "BadRequest", framing_error, NULL);
+            reject(r, FL_ERR_BAD_REQUEST, framing_error, NULL);
             r->close = 1;
         }
         if (!r->reject && atomic_load(&h->stopping) && r->route != ROUTE_HEALTHZ) {
-            reject(r, 503, "ShuttingDown", "the instance is shutting down; send the request again", NULL);
+            reject(r, FL_ERR_SHUTTING_DOWN, "the instance is shutting down; send the request again", NULL);
             r->close = 1;
         }
         if (!r->reject && atomic_load(&h->connections) > h->cfg->max_connections) {
-            reject(r, 503, "TooManyConnections",
+            reject(r, FL_ERR_TOO_MANY_CONNECTIONS,
                    "the instance has too many open connections; send the request again later", NULL);
             r->close = 1;
         }
@@ -538,9 +535,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
             unsigned long long len = cl ? strtoull(cl, NULL, 10) : 0;
             if (len > h->cfg->max_body) {
-                reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+                reject(r, FL_ERR_PAYLOAD_TOO_LARGE, "the request body is larger than --max-body (FNLUA_MAX_BODY)",
+                       NULL);
             } else if (atomic_load(&h->bodies) + len > h->bodies_max) {
-                reject(r, 503, "ServerBusy", bodies_full, NULL);
+                reject(r, FL_ERR_SERVER_BUSY, bodies_full, NULL);
                 r->close = 1;
             }
         }
@@ -552,9 +550,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     if (*upload_size) {
         if (!r->reject && r->body.len + *upload_size > h->cfg->max_body)
-            reject(r, 413, "PayloadTooLarge", "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
+            reject(r, FL_ERR_PAYLOAD_TOO_LARGE, "the request body is larger than --max-body (FNLUA_MAX_BODY)", NULL);
         if (!r->reject && !hold_body(h, r, *upload_size)) {
-            reject(r, 503, "ServerBusy", bodies_full, NULL);
+            reject(r, FL_ERR_SERVER_BUSY, bodies_full, NULL);
             r->close = 1;
             release_body(h, r); /* what came so far is of no use now */
         }

@@ -41,19 +41,24 @@ static void print_result(const fl_response *resp)
     fflush(stdout);
 }
 
-/* "/p/a?x=1&y" -> path "/p/a" and decoded arguments (pointing into *copy). */
-static void split_path(const char *spec, char **copy, fl_header **args, size_t *n)
+/* "/p/a?x=1&y" -> path "/p/a" and decoded arguments (pointing into *copy).
+ * -1 when out of memory. */
+static int split_path(const char *spec, char **copy, fl_header **args, size_t *n)
 {
     *copy = strdup(spec);
     *n = 0;
+    if (!*copy)
+        return -1;
     char *q = strchr(*copy, '?');
     if (!q)
-        return;
+        return 0;
     *q++ = '\0';
     size_t count = 1;
     for (const char *p = q; *p; p++)
         count += *p == '&';
     *args = calloc(count, sizeof **args);
+    if (!*args)
+        return -1;
     for (char *tok = strtok(q, "&"); tok; tok = strtok(NULL, "&")) {
         fl_header *h = &(*args)[(*n)++];
         char *eq = strchr(tok, '=');
@@ -66,6 +71,7 @@ static void split_path(const char *spec, char **copy, fl_header **args, size_t *
             h->value_len = fl_url_decode(eq + 1, strlen(eq + 1), 1);
         }
     }
+    return 0;
 }
 
 int fl_invoke_main(const fl_config *cfg)
@@ -75,11 +81,20 @@ int fl_invoke_main(const fl_config *cfg)
     if (read_event(cfg->event_file, &event) != 0)
         return 2;
 
+    int rc = 2;
+    char *path_copy = NULL;
+    fl_header *query = NULL;
+    size_t n_query = 0;
+    fl_runtime *rt = NULL;
     /* "Name: value" -> header; the strings are copied so values are NUL-terminated */
     fl_header *headers = calloc((size_t)cfg->n_headers + 1, sizeof *headers);
     char **copies = calloc((size_t)cfg->n_headers + 1, sizeof *copies);
+    if (!headers || !copies)
+        goto oom;
     for (int i = 0; i < cfg->n_headers; i++) {
         copies[i] = strdup(cfg->headers[i]);
+        if (!copies[i])
+            goto oom;
         char *colon = strchr(copies[i], ':');
         *colon = '\0';
         char *v = colon + 1;
@@ -94,11 +109,7 @@ int fl_invoke_main(const fl_config *cfg)
         headers[i].value_len = vl;
     }
 
-    int rc = 2;
-    char *path_copy = NULL;
-    fl_header *query = NULL;
-    size_t n_query = 0;
-    fl_runtime *rt = fl_runtime_create(cfg, 0);
+    rt = fl_runtime_create(cfg, 0);
     if (!rt) {
         fprintf(stderr, "fnlua invoke: cannot create the Lua state\n");
         goto out;
@@ -113,15 +124,18 @@ int fl_invoke_main(const fl_config *cfg)
     job.req.body_len = 2;
     job.req.arrival = fl_now();
     fl_runtime_run(rt, &job);
-    if (job.resp.error_type) {
-        print_result(&job.resp); /* load or initializer error */
+    if (job.resp.error_kind) {
+        print_result(&job.resp); /* the function could not be loaded: 2, whatever stopped it */
         rc = 2;
     } else {
         job.req.kind = cfg->mode == FL_MODE_HTTP ? FL_REQ_HTTP : FL_REQ_INVOKE;
         if (job.req.kind == FL_REQ_HTTP) {
             /* the request line of an HTTP function; the answer is printed as the envelope */
             job.req.method = cfg->method ? cfg->method : cfg->event_file ? "POST" : "GET";
-            split_path(cfg->path ? cfg->path : "/", &path_copy, &query, &n_query);
+            if (split_path(cfg->path ? cfg->path : "/", &path_copy, &query, &n_query) != 0) {
+                fl_response_free(&job.resp);
+                goto oom;
+            }
             job.req.path = path_copy;
             job.req.query = query;
             job.req.n_query = n_query;
@@ -132,20 +146,22 @@ int fl_invoke_main(const fl_config *cfg)
         job.req.arrival = fl_now();
         fl_runtime_run(rt, &job);
         print_result(&job.resp);
-        if (!job.resp.error_type)
-            rc = 0;
-        else if (strcmp(job.resp.error_type, "InvalidEvent") == 0)
-            rc = 2;
-        else
-            rc = 1;
+        rc = job.resp.error_kind ? fl_errkind_get(job.resp.error_kind)->exit_code : 0;
+        if (rc < 0)
+            rc = 1; /* a kind only the HTTP layer answers: cannot happen here */
     }
     fl_response_free(&job.resp);
-    fl_runtime_stop(rt, -1);
-    fl_runtime_destroy(rt);
+    goto out;
+oom:
+    fprintf(stderr, "fnlua invoke: out of memory\n");
 out:
+    if (rt) {
+        fl_runtime_stop(rt, -1);
+        fl_runtime_destroy(rt);
+    }
     free(path_copy);
     free(query);
-    for (int i = 0; i < cfg->n_headers; i++)
+    for (int i = 0; copies && i < cfg->n_headers; i++)
         free(copies[i]);
     free(copies);
     free(headers);

@@ -15,7 +15,7 @@
  * replaced by U+FFFD, so the output is always valid JSON.
  *
  * The Lua-facing functions raise Lua errors and so run in protected mode
- * (everything in a worker does, see call.h).  The fl_json_quote/number/utf8
+ * (everything run in a Lua state does, see call.h).  The fl_json_quote/number/utf8
  * helpers are plain C and safe anywhere.
  *
  * Uses buf.h and the Lua C API; lua-cjson is not used here because

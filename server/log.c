@@ -31,11 +31,6 @@ int fl_log_enabled(fl_log_level lv)
     return lv >= log_min && lv < FL_LOG_OFF;
 }
 
-const char *fl_log_level_name(fl_log_level lv)
-{
-    return level_names[lv <= FL_LOG_OFF ? lv : FL_LOG_OFF];
-}
-
 int fl_log_parse_level(const char *s, fl_log_level *out)
 {
     static const struct {

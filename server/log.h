@@ -5,7 +5,7 @@
  * JSON:  {"time":"...","level":"INFO","requestId":"...","source":"index.lua:12","message":"..."}
  *
  * One write(2) per line under a process-wide mutex, so lines from concurrent
- * workers never interleave.  Messages longer than FL_LOG_CHUNK bytes are split
+ * threads never interleave.  Messages longer than FL_LOG_CHUNK bytes are split
  * over several lines (never inside a UTF-8 sequence), none is truncated.
  * In text format each line of a multi-line message repeats the prefix.
  * Uses json.h for string escaping.
@@ -22,7 +22,6 @@ typedef enum { FL_LOG_DEBUG = 0, FL_LOG_INFO, FL_LOG_WARN, FL_LOG_ERROR, FL_LOG_
 void fl_log_setup(fl_log_level min, int json, int fd);
 int fl_log_enabled(fl_log_level lv);
 int fl_log_parse_level(const char *s, fl_log_level *out);
-const char *fl_log_level_name(fl_log_level lv);
 
 /* request_id and source may be NULL ("-" is written). */
 void fl_log_write(fl_log_level lv, const char *request_id, const char *source, const char *msg, size_t len);

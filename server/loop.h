@@ -18,7 +18,7 @@
  *
  * The waiter of the invocation running in a Lua state is found through the
  * state's extra space (fl_wait_current), so a library needs no globals and
- * knows nothing of workers or runtimes.  Knows nothing of HTTP serving; of
+ * knows nothing of worker.h or the runtime.  Knows nothing of HTTP serving; of
  * Lua only that lookup.  Uses fetch.h (a transfer's end) and libcurl.
  */
 #ifndef FL_LOOP_H

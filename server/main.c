@@ -3,7 +3,8 @@
  *
  * serve: configuration, runtime, HTTP server, then the main thread waits
  * for signals (SIGTERM/SIGINT stop, SIGHUP swaps in the current code)
- * while libmicrohttpd's thread and the workers do the work.  Signals are
+ * while libmicrohttpd's HTTP threads and the Lua states' loop threads do
+ * the work.  Signals are
  * blocked in every thread and taken with sigwait here, which also works
  * when fnlua is PID 1 in a container.
  */

@@ -40,8 +40,15 @@ static void watch_tree(fl_reload *r, const char *path, int depth)
         if (r->watches[i].wd == wd)
             known = 1;
     if (!known) {
+        char *copy = strdup(path);
+        if (!copy) {
+            /* without its path, new subfolders of it could not be watched */
+            inotify_rm_watch(r->ifd, wd);
+            FL_WARN("--reload: out of memory; not watching %s", path);
+            return;
+        }
         r->watches[r->n_watches].wd = wd;
-        r->watches[r->n_watches].path = strdup(path);
+        r->watches[r->n_watches].path = copy;
         r->n_watches++;
     }
     DIR *d = opendir(path);

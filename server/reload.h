@@ -2,11 +2,13 @@
  * reload.h - noticing edited code (--reload).
  *
  * inotify watches the code directory and its subfolders.  Before each
- * invocation the worker drains the (non-blocking) inotify queue: the kernel
+ * request is run, the thread that received it drains the (non-blocking)
+ * inotify queue: the kernel
  * queues an event inside the write/close/rename call itself, so an edit
  * saved before a request was sent is always seen by that request.  Any
  * change to a .lua file (written, created, moved, removed) or a folder bumps
- * a generation counter; a worker whose state is older rebuilds it.  While
+ * a generation counter; a Lua state loaded from older code is rebuilt
+ * before its next invocation.  While
  * nothing changes the cost is one uncontended mutex and one read(2) that
  * returns EAGAIN.  Uses log.h.
  */

@@ -8,7 +8,7 @@
 void fl_response_init(fl_response *r)
 {
     r->status = 0;
-    r->error_type = NULL;
+    r->error_kind = FL_ERR_NONE;
     fl_buf_init(&r->headers);
     fl_buf_init(&r->body);
 }
@@ -22,17 +22,9 @@ void fl_response_free(fl_response *r)
 void fl_response_reset(fl_response *r)
 {
     r->status = 0;
-    r->error_type = NULL;
+    r->error_kind = FL_ERR_NONE;
     fl_buf_reset(&r->headers);
     fl_buf_reset(&r->body);
-}
-
-void fl_response_header(fl_response *r, const char *name, size_t nlen, const char *value, size_t vlen)
-{
-    fl_buf_add(&r->headers, name, nlen);
-    fl_buf_addc(&r->headers, '\0');
-    fl_buf_add(&r->headers, value, vlen);
-    fl_buf_addc(&r->headers, '\0');
 }
 
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len)

@@ -3,7 +3,8 @@
  *
  * The HTTP glue (http.c) and `fnlua invoke` (invoke.c) fill an fl_request;
  * the runtime fills the fl_response.  Neither side sees the other's
- * machinery: no libmicrohttpd here, no Lua.
+ * machinery: no libmicrohttpd here, no Lua.  An error answer carries its
+ * kind (errors.h).
  */
 #ifndef FL_REQUEST_H
 #define FL_REQUEST_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 
 #include "buf.h"
+#include "errors.h"
 
 typedef struct fl_header {
     const char *name;
@@ -42,13 +44,12 @@ typedef struct fl_response {
     int status;
     fl_buf headers; /* "Name\0Value\0" pairs */
     fl_buf body;
-    const char *error_type; /* set when body is an error object */
+    fl_errkind error_kind; /* FL_ERR_NONE, or the kind of the error object in body */
 } fl_response;
 
 void fl_response_init(fl_response *r);
 void fl_response_free(fl_response *r);
 void fl_response_reset(fl_response *r);
-void fl_response_header(fl_response *r, const char *name, size_t nlen, const char *value, size_t vlen);
 /* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
 double fl_now(void);

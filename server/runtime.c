@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "convert.h"
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
@@ -24,7 +23,8 @@
 #define FL_CONCURRENCY_DEFAULT 1000
 
 /* One Lua state and the scheduling around it.  Fields marked (lock) are
- * under the runtime's lock; the worker belongs to whoever holds the state. */
+ * under the runtime's lock; w (the state and what belongs to it, worker.h)
+ * belongs to whichever thread holds the state. */
 typedef struct vm {
     fl_worker w; /* first: an invocation's worker leads to its vm */
     struct fl_runtime *rt;
@@ -78,17 +78,9 @@ static void copy_response(fl_response *dst, const fl_response *src)
 {
     fl_response_reset(dst);
     dst->status = src->status;
-    dst->error_type = src->error_type;
+    dst->error_kind = src->error_kind;
     fl_buf_add(&dst->headers, src->headers.data, src->headers.len);
     fl_buf_add(&dst->body, src->body.data, src->body.len);
-}
-
-static void answer_message(fl_response *resp, int status, const char *type, const char *msg)
-{
-    fl_response_reset(resp);
-    resp->status = status;
-    resp->error_type = type;
-    fl_convert_message_to_json(type, msg, &resp->body);
 }
 
 /* ---------------------------------------------------------------- init record */
@@ -310,7 +302,8 @@ static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_
 {
     fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
     if (!inv) {
-        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation; try again");
+        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
+                          "out of memory for a new invocation; try again");
         pthread_mutex_lock(&rt->lock);
         rt->inflight--;
         v->inflight--;
@@ -411,8 +404,7 @@ static void answer_expired_job(fl_runtime *rt, fl_job *j, int in_flight)
              "invocation timed out after %d s while it waited for its turn: %d invocation(s) were in flight "
              "(--concurrency %d)",
              j->timeout_s, in_flight, rt->concurrency);
-    FL_ERROR("TimeoutError: %s", msg);
-    answer_message(&j->resp, 500, "TimeoutError", msg);
+    fl_errkind_answer(&j->resp, FL_ERR_TIMEOUT, NULL, FL_HERE, msg);
     j->done(j);
 }
 
@@ -577,7 +569,7 @@ static void swap_part_done(fl_job *part)
 {
     fl_runtime *rt = part->ud;
     pthread_mutex_lock(&rt->lock);
-    if (!part->resp.error_type)
+    if (!part->resp.error_kind)
         rt->swap_ok++;
     int last = --rt->swap_pending == 0;
     int ok = rt->swap_ok;
@@ -665,7 +657,8 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
     pthread_mutex_lock(&rt->lock);
     if (rt->stopping) {
         pthread_mutex_unlock(&rt->lock);
-        answer_message(&job->resp, 503, "ShuttingDown", "the instance is shutting down; send the request again");
+        fl_errkind_answer(&job->resp, FL_ERR_SHUTTING_DOWN, NULL, FL_HERE,
+                          "the instance is shutting down; send the request again");
         return 1;
     }
     if (init_failed_locked(rt)) {
@@ -713,7 +706,8 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
         v->inflight--;
         pthread_mutex_unlock(&rt->lock);
         release(rt, v);
-        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation; try again");
+        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
+                          "out of memory for a new invocation; try again");
         return 1;
     }
     fl_run r = fl_worker_start(&v->w, inv, FL_INLINE_SLICE);
@@ -737,7 +731,7 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job)
         return;
     fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
     if (!inv) {
-        answer_message(&job->resp, 503, "ServiceUnavailable", "out of memory for a new invocation");
+        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE, "out of memory for a new invocation");
         return;
     }
     fl_run r = fl_worker_start(&v->w, inv, 0);

@@ -41,8 +41,9 @@ struct fl_job {
 
 typedef struct fl_runtime fl_runtime;
 
-/* threaded: run workers on their own threads (serve); otherwise jobs run
- * on the caller's thread in worker 0 (fnlua invoke). */
+/* threaded: --workers Lua states, each with its loop thread, and requests
+ * start on the HTTP thread that received them (serve); otherwise one Lua
+ * state and jobs run on the caller's thread (fnlua invoke). */
 fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded);
 void fl_runtime_destroy(fl_runtime *rt);
 

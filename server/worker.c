@@ -81,7 +81,6 @@ int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl
     strcpy(w->idle_ctx.request_id, "-");
     fl_error_init(&w->err);
     fl_envelope_init(&w->env);
-    fl_buf_init(&w->scratch);
     w->st = state_new(w);
     return w->st ? 0 : -1;
 }
@@ -102,7 +101,6 @@ void fl_worker_free(fl_worker *w)
     }
     fl_error_free(&w->err);
     fl_envelope_free(&w->env);
-    fl_buf_free(&w->scratch);
 }
 
 int fl_worker_ready(const fl_worker *w)
@@ -157,87 +155,64 @@ int fl_worker_reset(fl_worker *w)
 
 /* ---------------------------------------------------------------- failures */
 
-static const char *phase_error_type(fl_phase p)
-{
-    switch (p) {
-    case FL_PHASE_LOAD:
-        return "HandlerLoadError";
-    case FL_PHASE_INIT:
-        return "InitializerError";
-    case FL_PHASE_DECODE:
-        return "InvalidEvent";
-    case FL_PHASE_ENCODE:
-        return "ResultError";
-    case FL_PHASE_SHUTDOWN:
-        return "ShutdownError";
-    default:
-        return "HandlerError";
-    }
-}
-
 /* How a call ended, beyond w->err: what fail() needs to name the failure. */
 typedef struct outcome {
-    fl_phase phase;
+    fl_errkind kind; /* what the failing step was: a limit below overrides it */
     int timed_out, cancelled, exceeded;
     size_t peak;
     const fl_invocation *ctx;
-    const char *type; /* when the caller knows the kind already */
 } outcome;
+
+/* A limit that stopped the call names the failure, whatever the step was. */
+static fl_errkind limit_kind(fl_worker *w, const outcome *o)
+{
+    if (o->cancelled)
+        return FL_ERR_CANCELLED;
+    if (o->timed_out)
+        return FL_ERR_TIMEOUT;
+    /* a refusal that a pcall caught earlier does not make a later,
+     * different error a memory error */
+    if (w->err.status == LUA_ERRMEM || (o->exceeded && strstr(fl_buf_cstr(&w->err.message), "not enough memory")))
+        return FL_ERR_MEMORY_LIMIT;
+    return o->kind;
+}
 
 /* Turns w->err (after a failed call) into the error object in resp. */
 static void fail(fl_worker *w, const outcome *o, fl_response *resp)
 {
-    const char *type = o->type ? o->type : phase_error_type(o->phase);
-    int status = o->phase == FL_PHASE_DECODE ? 400 : 500;
-    if (o->cancelled) {
-        type = "InvocationCancelled";
+    fl_errkind kind = limit_kind(w, o);
+    if (kind == FL_ERR_CANCELLED) {
         fl_error_set(&w->err, "invocation cancelled: the instance stopped and its grace period for "
                               "running invocations ran out");
-        status = 500;
-    } else if (o->timed_out) {
-        type = "TimeoutError";
+    } else if (kind == FL_ERR_TIMEOUT) {
         if (w->err.where[0])
             fl_error_set(&w->err, "invocation timed out after %d s; it was stopped at %s", o->ctx->timeout_s,
                          w->err.where);
         else
             fl_error_set(&w->err, "invocation timed out after %d s", o->ctx->timeout_s);
-        status = 500;
-    } else if (w->err.status == LUA_ERRMEM ||
-               (o->exceeded && strstr(fl_buf_cstr(&w->err.message), "not enough memory"))) {
-        /* a refusal that a pcall caught earlier does not make a later,
-         * different error a memory error */
-        type = "MemoryLimitError";
+    } else if (kind == FL_ERR_MEMORY_LIMIT) {
         fl_error_set(&w->err,
                      "runtime memory limit exceeded: the Lua heap reached %.1f MB of its %.1f MB "
                      "budget (instance memory %d MB over %d workers)%s%s",
                      o->peak / MiB, w->budget / MiB, o->ctx->memory_mb, w->n_workers, w->err.where[0] ? ", at " : "",
                      w->err.where);
-        status = 500;
     }
-    if (o->phase == FL_PHASE_DECODE || o->phase == FL_PHASE_ENCODE)
+    if (o->kind == FL_ERR_INVALID_EVENT || o->kind == FL_ERR_RESULT || o->kind == FL_ERR_RESULT_TOO_LARGE)
         fl_buf_reset(&w->err.traceback); /* no handler code is on the stack: nothing to show */
+    const char *type = fl_errkind_get(kind)->name;
     fl_response_reset(resp);
-    resp->status = status;
-    resp->error_type = type;
+    resp->status = fl_errkind_get(kind)->status;
+    resp->error_kind = kind;
     fl_convert_error_to_json(type, &w->err, &resp->body);
-    fl_log_level lv = status == 400 ? FL_LOG_WARN : FL_LOG_ERROR;
-    if (fl_log_enabled(lv)) {
-        fl_buf_reset(&w->scratch);
-        fl_buf_printf(&w->scratch, "%s: ", type);
-        fl_buf_add(&w->scratch, w->err.message.data, w->err.message.len);
-        if (w->err.traceback.len && status != 400) {
-            fl_buf_addc(&w->scratch, '\n');
-            fl_buf_add(&w->scratch, w->err.traceback.data, w->err.traceback.len);
-        }
-        fl_log_write(lv, o->ctx->req ? o->ctx->request_id : NULL, FL_HERE, w->scratch.data, w->scratch.len);
-    }
+    fl_errkind_log(kind, o->ctx->req ? o->ctx->request_id : NULL, FL_HERE, w->err.message.data, w->err.message.len,
+                   w->err.traceback.data, w->err.traceback.len);
 }
 
 /* A failure of the state's main thread (load, initializer). */
-static void fail_main(fl_worker *w, fl_state *st, fl_phase phase, fl_response *resp)
+static void fail_main(fl_worker *w, fl_state *st, fl_response *resp)
 {
-    outcome o = {phase, st->limits.timed_out, st->limits.cancelled, st->limits.exceeded, st->limits.peak, &w->idle_ctx,
-                 NULL};
+    outcome o = {st->fails_as,        st->limits.timed_out, st->limits.cancelled,
+                 st->limits.exceeded, st->limits.peak,      &w->idle_ctx};
     fail(w, &o, resp);
 }
 
@@ -270,10 +245,10 @@ static int load_body(lua_State *L)
     void *ud;
     lua_getallocf(L, &ud);
     fl_state *st = ud;
-    st->phase = FL_PHASE_LOAD;
+    st->fails_as = FL_ERR_HANDLER_LOAD;
     fl_loader_load(L, w->cfg, &st->loaded);
     if (st->loaded.initializer_ref != LUA_NOREF) {
-        st->phase = FL_PHASE_INIT;
+        st->fails_as = FL_ERR_INITIALIZER;
         lua_rawgeti(L, LUA_REGISTRYINDEX, st->loaded.initializer_ref);
         fl_context_push(L, &w->idle_ctx);
         lua_call(L, 1, 0);
@@ -290,7 +265,7 @@ static int load_into(fl_worker *w, fl_state *st, const fl_request *req, fl_respo
     int rc = fl_call(st->L, load_body, w, &w->err);
     fl_limits_end(st->L, &st->limits);
     if (rc != LUA_OK) {
-        fail_main(w, st, st->phase, resp);
+        fail_main(w, st, resp);
         fl_loader_unref(st->L, &st->loaded);
         lua_settop(st->L, 0);
         lua_gc(st->L, LUA_GCCOLLECT);
@@ -313,10 +288,7 @@ int fl_worker_rebuild(fl_worker *w, const fl_request *req, fl_response *resp)
 {
     fl_state *st = state_new(w);
     if (!st) {
-        fl_response_reset(resp);
-        resp->status = 500;
-        resp->error_type = "HandlerLoadError";
-        fl_convert_message_to_json("HandlerLoadError", "cannot create a Lua state", &resp->body);
+        fl_errkind_answer(resp, FL_ERR_HANDLER_LOAD, NULL, FL_HERE, "cannot create a Lua state");
         return -1;
     }
     if (load_into(w, st, req, resp) != 0) {
@@ -339,8 +311,8 @@ static int invoke_done(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     fl_inv *inv = (fl_inv *)ctx;
-    inv->phase = FL_PHASE_ENCODE;
-    fl_convert_result_to_envelope(L, -1, &inv->w->env, &inv->w->scratch);
+    inv->fails_as = FL_ERR_RESULT;
+    fl_convert_result_to_envelope(L, -1, &inv->w->env);
     return 0;
 }
 
@@ -349,12 +321,12 @@ static int invoke_main(lua_State *L)
     fl_inv *inv = lua_touserdata(L, 1);
     const fl_request *req = inv->req;
     lua_settop(L, 0);
-    inv->phase = FL_PHASE_DECODE;
+    inv->fails_as = FL_ERR_INVALID_EVENT;
     if (req->kind == FL_REQ_HTTP)
         fl_convert_http_to_lua(L, req);
     else
         fl_convert_event_to_lua(L, req->body, req->body_len);
-    inv->phase = FL_PHASE_HANDLER;
+    inv->fails_as = FL_ERR_HANDLER;
     lua_rawgeti(L, LUA_REGISTRYINDEX, inv->st->loaded.handler_ref);
     lua_insert(L, -2);
     fl_context_push(L, &inv->ctx);
@@ -423,8 +395,7 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
         fl_call_error_here(inv->co, "attempt to yield from outside a coroutine", &w->err);
         rc = LUA_ERRRUN; /* the coroutine is dropped, not reset (see fl_call_resume) */
     }
-    outcome o = {inv->phase, inv->lim.timed_out, inv->lim.cancelled, inv->lim.exceeded, st->limits.peak, &inv->ctx,
-                 NULL};
+    outcome o = {inv->fails_as, inv->lim.timed_out, inv->lim.cancelled, inv->lim.exceeded, st->limits.peak, &inv->ctx};
     w->inflight--;
     st->inflight--;
     give_back_coroutine(st, inv, rc == LUA_OK);
@@ -434,7 +405,7 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
         fresh = recover(w, st, inv->lim.exceeded);
     } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
         if (envelope_to_http(w, resp) != 0) {
-            o.phase = FL_PHASE_ENCODE;
+            o.kind = FL_ERR_RESULT;
             fail(w, &o, resp);
         }
     } else {
@@ -447,21 +418,19 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
                          "the result is %zu bytes, over the platform's limit of %d bytes; "
                          "return less data or store it elsewhere (e.g. OBS) and return a link",
                          n, FL_RESULT_MAX);
-            o.phase = FL_PHASE_ENCODE;
-            o.type = "ResultTooLarge";
+            o.kind = FL_ERR_RESULT_TOO_LARGE;
             fail(w, &o, resp);
         }
     }
     if (fl_log_enabled(FL_LOG_DEBUG))
         fl_logf(FL_LOG_DEBUG, inv->ctx.request_id, FL_HERE,
                 "invocation finished: status %d%s%s, %.3f ms, Lua heap %.1f KB (peak %.1f KB)", resp->status,
-                resp->error_type ? ", " : "", resp->error_type ? resp->error_type : "",
+                resp->error_kind ? ", " : "", resp->error_kind ? fl_errkind_get(resp->error_kind)->name : "",
                 (fl_now() - inv->started) * 1000.0, st->limits.used / 1024.0, st->limits.peak / 1024.0);
-    inv->phase = FL_PHASE_NONE;
+    inv->fails_as = FL_ERR_NONE;
     fl_context_end(&inv->ctx);
     /* keep big one-off buffers from pinning memory */
     fl_buf_shrink(&w->env.body, 1 << 20);
-    fl_buf_shrink(&w->scratch, 1 << 20);
     if (st->retiring && st->inflight == 0)
         retired_empty(w, st);
     else if (fresh && fl_worker_reset(w) != 0)
@@ -507,7 +476,7 @@ fl_inv *fl_worker_inv_new(fl_worker *w, const fl_request *req, fl_response *resp
     inv->resp = resp;
     inv->co = NULL;
     inv->co_ref = LUA_NOREF;
-    inv->phase = FL_PHASE_NONE;
+    inv->fails_as = FL_ERR_NONE;
     inv->next = NULL;
     inv->job = job;
     inv->waiter.ready = ready;
@@ -538,7 +507,7 @@ fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
         fl_error_reset(&w->err);
         w->err.status = LUA_ERRMEM;
         fl_buf_adds(&w->err.message, "not enough memory for a new coroutine");
-        outcome o = {FL_PHASE_HANDLER, 0, 0, 1, st->limits.peak, &inv->ctx, NULL};
+        outcome o = {FL_ERR_MEMORY_LIMIT, 0, 0, 1, st->limits.peak, &inv->ctx};
         w->inflight--;
         st->inflight--;
         fail(w, &o, inv->resp);
@@ -570,7 +539,6 @@ static int shutdown_body(lua_State *L)
     void *ud;
     lua_getallocf(L, &ud);
     fl_state *st = ud;
-    st->phase = FL_PHASE_SHUTDOWN;
     lua_rawgeti(L, LUA_REGISTRYINDEX, st->loaded.shutdown_ref);
     lua_call(L, 0, 0);
     return 0;

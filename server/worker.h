@@ -9,7 +9,8 @@
  * time touches a worker: the one the runtime lets hold it (an HTTP thread
  * for a time slice, or the state's loop thread).  The functions here run
  * one step in the state (load, a slice of an invocation, shutdown hook)
- * through call.h and turn every failure into an error object.
+ * through call.h and turn every failure into an error object of the kind
+ * (errors.h) that the step knows it to be.
  */
 #ifndef FL_WORKER_H
 #define FL_WORKER_H
@@ -27,16 +28,6 @@
 #include "loop.h"
 #include "request.h"
 
-typedef enum {
-    FL_PHASE_NONE,
-    FL_PHASE_LOAD,
-    FL_PHASE_INIT,
-    FL_PHASE_DECODE,
-    FL_PHASE_HANDLER,
-    FL_PHASE_ENCODE,
-    FL_PHASE_SHUTDOWN
-} fl_phase;
-
 /* One Lua state with what was loaded into it.  Two may exist at once while
  * a SIGHUP rebuild prepares the replacement. */
 typedef struct fl_state {
@@ -44,7 +35,7 @@ typedef struct fl_state {
     lua_State *L;
     fl_loaded loaded;
     int ready;              /* handler loaded and initializer run in this state */
-    fl_phase phase;         /* of the main thread's call (load, initializer, shutdown hook) */
+    fl_errkind fails_as;    /* what a failure of the main thread's call is: load or initializer */
     fl_waiter *running;     /* waiter of the invocation running now (loop.h's slot) */
     fl_invocation *current; /* its context: what print logs under (context.h) */
     int free_refs[32];      /* finished coroutines kept for the next invocations */
@@ -72,8 +63,8 @@ typedef struct fl_inv {
     fl_invocation ctx;
     fl_limits_run lim;
     size_t budget;
-    fl_waiter waiter; /* ready() and ud are the runtime's */
-    fl_phase phase;
+    fl_waiter waiter;    /* ready() and ud are the runtime's */
+    fl_errkind fails_as; /* what a failure now is: InvalidEvent, HandlerError, ResultError */
     double started;
     struct fl_inv *next; /* the runtime's queues */
     void *job;           /* the runtime's */
@@ -94,7 +85,6 @@ struct fl_worker {
     fl_inv *spare;            /* finished invocation records, for reuse */
     fl_error err;
     fl_envelope env;
-    fl_buf scratch;
 };
 
 int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl_loop *loop, const atomic_int *cancel);

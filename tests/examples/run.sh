@@ -168,7 +168,7 @@ out_has '\"name\":\"pear\"'
 finish
 
 # `fnlua invoke --mode http` takes the request line from --method/--path and
-# prints the envelope; the router's full behaviour is in tests/lualib/test_router.lua.
+# prints the envelope; the router's full behaviour is in tests/lua-library/test_router.lua.
 start "http-router: --mode http GET /items/2 -> 200 item"
 run 0 "$FNLUA" invoke --mode http --dir "$H/http-router" --path /items/2
 out_has '"statusCode":200'

@@ -366,16 +366,23 @@ class FnluaCase(unittest.TestCase):
     def invoke(self, event=None, headers=None, server=None):
         return (server or self.server).invoke(event, headers)
 
-    def check_twice(self, method, path, check, body=None, headers=None, server=None, same=True, request_id=None):
+    def check_twice(self, method, path, check, body=None, headers=None, server=None, same=True, request_id=None,
+                    logged=None):
         """Send the same request twice; `check(response)` must pass for both answers.
 
         Each attempt gets its own X-CFF-Request-Id (`request_id` + "-1"/"-2", unless
         the caller set one); with `same`, the two answers must be equal once that id
         is replaced by a placeholder: nothing of the first request leaks into the second.
+        With `logged` (an errorType, or (errorType, level)), each attempt's failure
+        must be logged naming exactly that errorType (assertErrorLogged).
         """
         server = server or self.server
         answers = []
         base = request_id or f"req-{self.id().rsplit('.', 1)[-1]}"
+        if logged and not request_id:
+            base += "-" + os.urandom(4).hex()  # a fresh id per call: its log lines are this call's alone
+        if isinstance(logged, str):
+            logged = (logged, "ERROR")
         for attempt in (1, 2):
             hdrs = dict(headers or {})
             rid = None
@@ -390,6 +397,8 @@ class FnluaCase(unittest.TestCase):
                     raise
                 except Exception as e:  # a KeyError etc. in a check: show what came back
                     raise AssertionError(f"{e!r} while checking {resp!r}") from e
+            if logged and rid:
+                self.assertErrorLogged(rid, *logged, server=server)
             answers.append((resp, rid))
         if same:
             (r1, id1), (r2, id2) = answers
@@ -400,6 +409,17 @@ class FnluaCase(unittest.TestCase):
         return [a[0] for a in answers]
 
     # -- assertions -----------------------------------------------------------
+    def assertErrorLogged(self, request_id, error_type, level="ERROR", server=None, timeout=5.0):
+        """fnlua's own log line for the failure of request `request_id` names exactly
+        `error_type` (`errorType: message`) at `level`, and no line of fnlua's for that
+        request names another errorType."""
+        server = server or self.server
+        lines = server.wait_for_lines(lambda l: (error_line(l) or (None,))[0] == request_id, timeout=timeout)
+        found = [error_line(l) for l in lines]
+        self.assertTrue(found, f"no log line naming an errorType for request {request_id}: {server.output()[-20:]}")
+        for rid, lv, kind in found:
+            self.assertEqual((kind, lv), (error_type, level), f"log line of request {request_id}: {lines}")
+
     def assertEnvelope(self, resp, status_code=200):
         """HTTP 200 whose JSON body is the envelope, keys in the documented order."""
         self.assertEqual(resp.status, 200, resp)
@@ -440,6 +460,30 @@ class FnluaCase(unittest.TestCase):
         for part in [message_contains] if isinstance(message_contains, str) else message_contains:
             self.assertIn(part, err["errorMessage"], resp)
         return err
+
+
+ERROR_LINE_RE = re.compile(r"([A-Z][A-Za-z]+): ")
+
+
+def error_line(line):
+    """(request id, level, errorType) of fnlua's own log line `errorType: message`
+    (text or JSON format), else None.  Handler lines come from the handler's
+    files, fnlua's from `fnlua/<file>.c`."""
+    try:
+        obj = json.loads(line) if line.startswith("{") else None
+    except ValueError:
+        obj = None
+    if obj:
+        rid, lv, source, msg = obj.get("requestId"), obj.get("level"), obj.get("source", ""), obj.get("message", "")
+    else:
+        parts = line.split(" ", 4)
+        if len(parts) < 5:
+            return None
+        _, rid, lv, source, msg = parts
+    m = ERROR_LINE_RE.match(msg)
+    if not source.startswith("fnlua/") or not m:
+        return None
+    return rid, lv, m.group(1)
 
 
 def normalize(text, request_id=None):

@@ -1,4 +1,4 @@
-"""Request headers and RUNTIME_* environment → the handler's context getters (spec §3 "context")."""
+"""Request headers and RUNTIME_* environment → the handler's context getters (docs/handler-api.md, "context")."""
 
 import time
 

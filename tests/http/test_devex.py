@@ -1,4 +1,4 @@
-"""Developer experience (issue 4): --reload of required modules, SIGHUP under load,
+"""Developer experience: --reload of required modules, SIGHUP under load,
 JSON logs under concurrency, secrets at debug level, fnlua's own log lines.
 
 What test_lifecycle, test_logging and test_context already check (reload of the

@@ -1,4 +1,4 @@
-"""Failures → HTTP 500 with the error object {errorType, errorMessage, stackTrace} (spec §5)."""
+"""Failures → HTTP 500 with the error object {errorType, errorMessage, stackTrace} (docs/errors.md)."""
 
 from harness import FnluaCase, fixture_line
 
@@ -27,7 +27,7 @@ class HandlerRaisesTest(FnluaCase):
                     self.assertTrue(err["stackTrace"], "stackTrace is empty")
                     self.assertIn(where, trace_text(err))
 
-                self.check_twice("POST", "/invoke", check, body={"case": case})
+                self.check_twice("POST", "/invoke", check, body={"case": case}, logged="HandlerError")
 
     def test_other_raised_values(self):
         cases = [
@@ -96,6 +96,9 @@ class SyntaxErrorLazyInitTest(FnluaCase):
 
     def test_invoke_without_init_answers_handler_load_error(self):
         where = f"index.lua:{fixture_line('syntaxerror/index.lua', 'SYNTAX:error')}"
+        resp = self.invoke({}, headers={"X-CFF-Request-Id": "lazy-load-1"})
+        self.assertErrorObject(resp, 500, "HandlerLoadError", where)
+        self.assertErrorLogged("lazy-load-1", "HandlerLoadError")  # the load that failed; later answers repeat it
         self.check_twice("POST", "/invoke",
                          lambda resp: self.assertErrorObject(resp, 500, "HandlerLoadError", where))
 
@@ -160,3 +163,12 @@ class StaleContextTest(FnluaCase):
                 self.assertNotEqual(second["requestId"], "stale-2", "a stale context reads the current request")
         self.assertEqual(self.server.request("GET", "/healthz").status, 200)
         self.assertEqual(self.invoke(headers={"X-CFF-Request-Id": "stale-3"}).status, 200)
+
+
+class InitializerRaisesLoggedTest(FnluaCase):
+    handler_dir = "initraises"
+
+    def test_raising_initializer_logged_as_initializer_error(self):
+        resp = self.server.request("POST", "/init", headers={"X-CFF-Request-Id": "init-raises-1"})
+        self.assertErrorObject(resp, 500, "InitializerError")
+        self.assertErrorLogged("init-raises-1", "InitializerError")

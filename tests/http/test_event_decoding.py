@@ -1,4 +1,4 @@
-"""Event JSON → Lua values (spec §3 "event"), seen through the echo fixture."""
+"""Event JSON → Lua values (docs/handler-api.md, "event"), seen through the echo fixture."""
 
 import json
 

@@ -1,4 +1,4 @@
-"""HTTP functions (issue 5, spec §4 HTTP mode): query strings, repeated headers, Set-Cookie arrays,
+"""HTTP functions (docs/handler-api.md, "HTTP functions"): query strings, repeated headers, Set-Cookie arrays,
 byte-exact binary up- and download, chunked uploads, HEAD, Expect: 100-continue, bodies at and past
 --max-body, and one handler answering alike in event mode and HTTP mode.
 

@@ -1,4 +1,4 @@
-"""--mode http: any method and path → APIG-shaped event; the envelope → a plain HTTP response (spec §4)."""
+"""--mode http: any method and path → APIG-shaped event; the envelope → a plain HTTP response (docs/handler-api.md, "HTTP functions")."""
 
 import base64
 

@@ -1,4 +1,4 @@
-"""Instance life cycle: shutdown hook and graceful stop, --reload, SIGHUP (spec §6)."""
+"""Instance life cycle: shutdown hook and graceful stop, --reload, SIGHUP (docs/architecture.md, "Life cycle")."""
 
 import os
 import shutil
@@ -112,7 +112,7 @@ class ReloadTest(FnluaCase):
         self.assertEqual(self.wait_body("version 3"), "version 3", "fixed script not picked up")
 
     def test_edit_used_by_the_very_next_invocation(self):
-        """spec §6: "an edited script is picked up by the next invocation" — no waiting in between"""
+        """With --reload an edited script is picked up by the next invocation — no waiting in between"""
         for attempt in range(5):
             text = V2.replace("version 2", f"version next-{attempt}")
             self.edit(text)

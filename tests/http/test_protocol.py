@@ -68,7 +68,8 @@ class RefusedRequestsTest(FnluaCase):
         for body in ('{"a":', "not json", "{'a': 1}", '{"a":1} trailing', "[1,2"):
             with self.subTest(f"{body!r} → 400 InvalidEvent"):
                 self.check_twice("POST", "/invoke",
-                                 lambda resp: self.assertErrorObject(resp, 400, "InvalidEvent"), body=body)
+                                 lambda resp: self.assertErrorObject(resp, 400, "InvalidEvent"), body=body,
+                                 logged=("InvalidEvent", "WARN"))
         after = self.envelope_json_body(self.invoke({"countCalls": True}))["calls"]
         self.assertEqual(after, before + 1, "the handler ran for an invalid event")
 
@@ -180,3 +181,14 @@ class SigtermTest(FnluaCase):
         server = self.start_server("echo")
         self.assertEnvelope(server.invoke({"a": 1}))
         self.assertEqual(server.stop(), 0)
+
+
+class RefusalLoggedTest(FnluaCase):
+    """A refusal is logged at its kind's level (DEBUG) naming its errorType."""
+
+    handler_dir = "echo"
+    server_args = ("--log-level", "debug")
+
+    def test_unknown_path_logged_as_not_found(self):
+        self.assertErrorObject(self.server.request("GET", "/no/such/path"), 404, "NotFound")
+        self.assertErrorLogged("-", "NotFound", "DEBUG")

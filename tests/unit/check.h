@@ -61,7 +61,7 @@ static inline void check_int(long long got, long long want, const char *file, in
 }
 
 static inline void check_mem(const char *got, size_t gotlen, const char *want, size_t wantlen, const char *file,
-                      int line, const char *name)
+                             int line, const char *name)
 {
     int ok = got && want && gotlen == wantlen && memcmp(got, want, gotlen) == 0;
     if (!check_record(ok, file, line, name)) {
@@ -74,7 +74,7 @@ static inline void check_mem(const char *got, size_t gotlen, const char *want, s
 }
 
 static inline void check_contains(const char *hay, const char *needle, int want_present, const char *file, int line,
-                           const char *name)
+                                  const char *name)
 {
     int present = hay && strstr(hay, needle) != NULL;
     if (!check_record(present == want_present, file, line, name)) {
@@ -86,19 +86,19 @@ static inline void check_contains(const char *hay, const char *needle, int want_
     }
 }
 
-#define CHECK(name, cond) check_true((cond) ? 1 : 0, #cond, __FILE__, __LINE__, (name))
+#define CHECK(name, cond)          check_true((cond) ? 1 : 0, #cond, __FILE__, __LINE__, (name))
 #define CHECK_INT(name, got, want) check_int((long long)(got), (long long)(want), __FILE__, __LINE__, (name))
 /* NUL-terminated strings; NULL never equals anything */
-#define CHECK_STR(name, got, want)                                                                   \
-    do {                                                                                             \
-        const char *check_g_ = (got), *check_w_ = (want);                                            \
-        check_mem(check_g_, check_g_ ? strlen(check_g_) : 0, check_w_, check_w_ ? strlen(check_w_) : 0, \
-                  __FILE__, __LINE__, (name));                                                       \
+#define CHECK_STR(name, got, want)                                                                                     \
+    do {                                                                                                               \
+        const char *check_g_ = (got), *check_w_ = (want);                                                              \
+        check_mem(check_g_, check_g_ ? strlen(check_g_) : 0, check_w_, check_w_ ? strlen(check_w_) : 0, __FILE__,      \
+                  __LINE__, (name));                                                                                   \
     } while (0)
 /* byte strings with explicit lengths (may hold NULs) */
-#define CHECK_MEM(name, got, gotlen, want, wantlen) \
+#define CHECK_MEM(name, got, gotlen, want, wantlen)                                                                    \
     check_mem((got), (gotlen), (want), (wantlen), __FILE__, __LINE__, (name))
-#define CHECK_CONTAINS(name, hay, needle) check_contains((hay), (needle), 1, __FILE__, __LINE__, (name))
+#define CHECK_CONTAINS(name, hay, needle)     check_contains((hay), (needle), 1, __FILE__, __LINE__, (name))
 #define CHECK_NOT_CONTAINS(name, hay, needle) check_contains((hay), (needle), 0, __FILE__, __LINE__, (name))
 
 /* Prints the summary line; returns the exit status for main. */

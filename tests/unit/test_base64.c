@@ -9,8 +9,13 @@
 #include "check.h"
 
 static const char *const vectors[][2] = {
-    {"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+    {"", ""},
+    {"f", "Zg=="},
+    {"fo", "Zm8="},
+    {"foo", "Zm9v"},
+    {"foob", "Zm9vYg=="},
+    {"fooba", "Zm9vYmE="},
+    {"foobar", "Zm9vYmFy"},
 };
 
 static void test_vectors(void)
@@ -44,17 +49,17 @@ static void test_vectors(void)
     fl_buf_free(&b);
 }
 
-#define DECODES(name, in, want)                                                           \
-    do {                                                                                  \
-        fl_buf_reset(&b);                                                                 \
-        int ok_ = fl_base64_decode(&b, in, sizeof(in) - 1);                               \
-        CHECK_INT(name, ok_, 1);                                                          \
-        CHECK_MEM(name, b.data ? b.data : "", ok_ ? b.len : 0, want, sizeof(want) - 1);   \
+#define DECODES(name, in, want)                                                                                        \
+    do {                                                                                                               \
+        fl_buf_reset(&b);                                                                                              \
+        int ok_ = fl_base64_decode(&b, in, sizeof(in) - 1);                                                            \
+        CHECK_INT(name, ok_, 1);                                                                                       \
+        CHECK_MEM(name, b.data ? b.data : "", ok_ ? b.len : 0, want, sizeof(want) - 1);                                \
     } while (0)
-#define REFUSES(name, in)                                                    \
-    do {                                                                     \
-        fl_buf_reset(&b);                                                    \
-        CHECK_INT(name, fl_base64_decode(&b, in, sizeof(in) - 1), 0);        \
+#define REFUSES(name, in)                                                                                              \
+    do {                                                                                                               \
+        fl_buf_reset(&b);                                                                                              \
+        CHECK_INT(name, fl_base64_decode(&b, in, sizeof(in) - 1), 0);                                                  \
     } while (0)
 
 static void test_decoder(void)

@@ -16,7 +16,7 @@
 
 static lua_State *L;
 static fl_envelope env;
-static fl_buf scratch, out;
+static fl_buf out;
 
 #define EVAL(name, code, want)            CHECK_STR(name, lh_eval(L, code), want)
 #define EVAL_CONTAINS(name, code, needle) CHECK_CONTAINS(name, lh_eval(L, code), needle)
@@ -26,7 +26,7 @@ static int toenv(lua_State *Ls)
 {
     luaL_checkany(Ls, 1);
     int top = lua_gettop(Ls);
-    fl_convert_result_to_envelope(Ls, 1, &env, &scratch);
+    fl_convert_result_to_envelope(Ls, 1, &env);
     if (lua_gettop(Ls) != top)
         return luaL_error(Ls, "stack changed: %d -> %d", top, lua_gettop(Ls));
     fl_buf_reset(&out);
@@ -522,7 +522,6 @@ static void test_utf8_and_quote(void)
 int main(void)
 {
     fl_envelope_init(&env);
-    fl_buf_init(&scratch);
     fl_buf_init(&out);
     L = lh_newstate();
     lua_register(L, "toenv", toenv);
@@ -539,7 +538,6 @@ int main(void)
     test_utf8_and_quote();
     lh_close(L);
     fl_envelope_free(&env);
-    fl_buf_free(&scratch);
     fl_buf_free(&out);
     return check_finish("test_convert");
 }

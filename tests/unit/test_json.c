@@ -15,7 +15,7 @@
 
 static lua_State *L;
 
-#define EVAL(name, code, want) CHECK_STR(name, lh_eval(L, code), want)
+#define EVAL(name, code, want)            CHECK_STR(name, lh_eval(L, code), want)
 #define EVAL_CONTAINS(name, code, needle) CHECK_CONTAINS(name, lh_eval(L, code), needle)
 
 static const char helpers[] =
@@ -92,8 +92,8 @@ static void test_decode_values(void)
     EVAL("JSON surrogate pair \\ud83d\\ude00 -> UTF-8 bytes f0 9f 98 80", "return dec [[\"\\ud83d\\ude00\"]]",
          "string \"\\xf0\\x9f\\x98\\x80\"");
     EVAL("JSON lone high surrogate -> U+FFFD", "return dec [[\"a\\ud83db\"]]", "string \"a\\xef\\xbf\\xbdb\"");
-    EVAL("JSON high surrogate + non-surrogate escape -> U+FFFD then the character",
-         "return dec [[\"\\ud83d\\u0041\"]]", "string \"\\xef\\xbf\\xbdA\"");
+    EVAL("JSON high surrogate + non-surrogate escape -> U+FFFD then the character", "return dec [[\"\\ud83d\\u0041\"]]",
+         "string \"\\xef\\xbf\\xbdA\"");
     EVAL("JSON lone low surrogate -> U+FFFD", "return dec [[\"\\ude00\"]]", "string \"\\xef\\xbf\\xbd\"");
     EVAL("JSON raw UTF-8 string -> same bytes", "return dec '\"\\xc3\\xa9\\xf0\\x9f\\x98\\x80\"'",
          "string \"\\xc3\\xa9\\xf0\\x9f\\x98\\x80\"");
@@ -241,9 +241,10 @@ static void test_encode_numbers(void)
     EVAL("Lua float -1.5 -> JSON -1.5", "return jencode(-1.5)", "-1.5");
     EVAL("Lua float 1/3 -> JSON reads back the same double",
          "local s = jencode(1/3) return tostring(tonumber(s) == 1/3) .. ' ' .. s", "true 0.3333333333333333");
-    EVAL("Lua float 1e300 -> JSON reads back as 1e300", "local s = jencode(1e300) return tonumber(s) == 1e300 and #s <= 6",
-         "true");
-    EVAL("Lua float 1e300 -> JSON number the decoder accepts", "return dec(jencode(1e300))", "float 1.0000000000000001e+300");
+    EVAL("Lua float 1e300 -> JSON reads back as 1e300",
+         "local s = jencode(1e300) return tonumber(s) == 1e300 and #s <= 6", "true");
+    EVAL("Lua float 1e300 -> JSON number the decoder accepts", "return dec(jencode(1e300))",
+         "float 1.0000000000000001e+300");
     EVAL("Lua float 1e-300 -> JSON reads back the same double", "return tonumber(jencode(1e-300)) == 1e-300", "true");
     EVAL("Lua float max -> JSON reads back the same double",
          "return tonumber(jencode(1.7976931348623157e308)) == 1.7976931348623157e308", "true");
@@ -281,10 +282,11 @@ static void test_encode_values(void)
     EVAL("Lua empty string -> JSON \"\"", "return jencode('')", "\"\"");
     EVAL("Lua sequence -> JSON array", "return jencode({1, 'a', true})", "[1,\"a\",true]");
     EVAL("Lua table with one string key -> JSON object", "return jencode({a = 1})", "{\"a\":1}");
-    EVAL("Lua nested tables -> nested JSON", "return jencode({a = {b = {1, {c = 'd'}}}})", "{\"a\":{\"b\":[1,{\"c\":\"d\"}]}}");
+    EVAL("Lua nested tables -> nested JSON", "return jencode({a = {b = {1, {c = 'd'}}}})",
+         "{\"a\":{\"b\":[1,{\"c\":\"d\"}]}}");
     EVAL("Lua empty table -> JSON {}", "return jencode({})", "{}");
-    EVAL("Lua empty table with array marker -> JSON []",
-         "return jencode(setmetatable({}, getmetatable(jdecode '[]')))", "[]");
+    EVAL("Lua empty table with array marker -> JSON []", "return jencode(setmetatable({}, getmetatable(jdecode '[]')))",
+         "[]");
     EVAL("Lua table with array marker -> JSON array",
          "return jencode(setmetatable({1, 2}, getmetatable(jdecode '[]')))", "[1,2]");
     EVAL("Lua table with another metatable -> encoded by its keys",
@@ -317,8 +319,7 @@ static void test_encode_values(void)
     EVAL_CONTAINS("Lua cyclic table -> error names where the cycle closes",
                   "local t = {a = {}} t.a.b = t return jencode(t)", ".a.b");
     EVAL_CONTAINS("Lua cycle through an array -> error", "local t = {} t[1] = {t} return jencode(t)", "cyclic");
-    EVAL("Lua table referenced twice (no cycle) -> encoded twice",
-         "local x = {1} return jencode({x, x})", "[[1],[1]]");
+    EVAL("Lua table referenced twice (no cycle) -> encoded twice", "local x = {1} return jencode({x, x})", "[[1],[1]]");
     EVAL_CONTAINS("Lua tables nested 201 deep -> error",
                   "local t = {} local cur = t for i = 1, 200 do cur[1] = {} cur = cur[1] end return jencode(t)",
                   "nested more than 200");
@@ -337,19 +338,20 @@ static void test_encode_values(void)
          "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
     /* each byte that is not part of valid UTF-8 becomes U+FFFD (escaped or raw), so the text is valid */
     EVAL("Lua invalid UTF-8 byte ff -> U+FFFD", "return dec(jencode('a\\xffb'))", "string \"a\\xef\\xbf\\xbdb\"");
-    EVAL("Lua truncated UTF-8 sequence at end -> U+FFFD", "return dec(jencode('a\\xc3'))", "string \"a\\xef\\xbf\\xbd\"");
+    EVAL("Lua truncated UTF-8 sequence at end -> U+FFFD", "return dec(jencode('a\\xc3'))",
+         "string \"a\\xef\\xbf\\xbd\"");
     EVAL("Lua overlong UTF-8 c0 80 -> two U+FFFD", "return dec(jencode('\\xc0\\x80'))",
          "string \"\\xef\\xbf\\xbd\\xef\\xbf\\xbd\"");
     EVAL("Lua UTF-8 encoded surrogate ed a0 80 -> three U+FFFD", "return dec(jencode('\\xed\\xa0\\x80'))",
          "string \"\\xef\\xbf\\xbd\\xef\\xbf\\xbd\\xef\\xbf\\xbd\"");
-    EVAL("Lua code point above U+10FFFF -> four U+FFFD", "return select(2, dec(jencode('\\xf4\\x90\\x80\\x80')):gsub('xef', ''))",
-         "4");
-    EVAL("Lua invalid UTF-8 in a table key -> U+FFFD", "return next(jdecode(jencode({['k\\xff'] = 1}))) == 'k\\u{fffd}'",
-         "true");
+    EVAL("Lua code point above U+10FFFF -> four U+FFFD",
+         "return select(2, dec(jencode('\\xf4\\x90\\x80\\x80')):gsub('xef', ''))", "4");
+    EVAL("Lua invalid UTF-8 in a table key -> U+FFFD",
+         "return next(jdecode(jencode({['k\\xff'] = 1}))) == 'k\\u{fffd}'", "true");
     EVAL("Lua invalid UTF-8 string -> JSON text that is valid UTF-8",
          "return utf8.len(jencode('\\xff\\xc3\\xed\\xa0\\x80\\xf8 ok')) ~= nil", "true");
-    EVAL("Lua string with invalid UTF-8 -> JSON that decodes to U+FFFD",
-         "return dec(jencode('\\xff'))", "string \"\\xef\\xbf\\xbd\"");
+    EVAL("Lua string with invalid UTF-8 -> JSON that decodes to U+FFFD", "return dec(jencode('\\xff'))",
+         "string \"\\xef\\xbf\\xbd\"");
 }
 
 /* ---------------------------------------------------------------- round trips */
@@ -357,11 +359,34 @@ static void test_encode_values(void)
 static void test_round_trip(void)
 {
     static const char *const values[] = {
-        "0", "-1", "9007199254740992", "-9007199254740992", "1234567890123456", "0.1", "-1.5",
-        "2.0^60", "-0.0", "1e300", "1/3", "5e-324", "-0.5", "123.456",
-        "'plain'", "''", "'caf\\xc3\\xa9'", "'\\0\\1\\31\"\\\\'", "'\\xf0\\x9f\\x98\\x80'",
-        "true", "false", "cjson.null", "{}", "jdecode '[]'", "{1, 2, 3}", "{a = 1, b = {c = {true, false}}}",
-        "{list = {1.5, 2, 'x', cjson.null}, n = 9007199254740991}", "{[''] = 'empty key'}",
+        "0",
+        "-1",
+        "9007199254740992",
+        "-9007199254740992",
+        "1234567890123456",
+        "0.1",
+        "-1.5",
+        "2.0^60",
+        "-0.0",
+        "1e300",
+        "1/3",
+        "5e-324",
+        "-0.5",
+        "123.456",
+        "'plain'",
+        "''",
+        "'caf\\xc3\\xa9'",
+        "'\\0\\1\\31\"\\\\'",
+        "'\\xf0\\x9f\\x98\\x80'",
+        "true",
+        "false",
+        "cjson.null",
+        "{}",
+        "jdecode '[]'",
+        "{1, 2, 3}",
+        "{a = 1, b = {c = {true, false}}}",
+        "{list = {1.5, 2, 'x', cjson.null}, n = 9007199254740991}",
+        "{[''] = 'empty key'}",
         "{nested = {{}, jdecode '[]', {{1}}}}",
     };
     char code[512], name[256];
@@ -371,9 +396,10 @@ static void test_round_trip(void)
         EVAL(name, code, "true");
     }
     EVAL("same() sees integer vs float -> the round trip check is strict", "return same(1, 1.0)", "false");
-    EVAL("JSON text -> Lua -> same JSON text",
-         "local s = '[1,-2,0.5,\"x\",true,false,null,[],{},{\"k\":[9007199254740992]}]' return jencode(jdecode(s)) == s",
-         "true");
+    EVAL(
+        "JSON text -> Lua -> same JSON text",
+        "local s = '[1,-2,0.5,\"x\",true,false,null,[],{},{\"k\":[9007199254740992]}]' return jencode(jdecode(s)) == s",
+        "true");
 }
 
 int main(void)

@@ -1,4 +1,4 @@
--- soak: every fifth invocation fails, each time in a different way (spec §5).
+-- soak: every fifth invocation fails, each time in a different way (docs/errors.md).
 local M = {}
 local n = 0
 

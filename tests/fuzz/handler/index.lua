@@ -1,4 +1,4 @@
--- fuzz fixture: echoes the event through every return shape of spec §4.
+-- fuzz fixture: echoes the event through every return shape of docs/handler-api.md, "Returning a result".
 local M = {}
 
 local shapes = {

@@ -1,4 +1,4 @@
--- results: one handler per row of spec §4 (return value → envelope), row chosen by event.case
+-- results: one case per return-value rule (docs/handler-api.md, "Returning a result"), chosen by event.case
 local M = {}
 
 local cases = {}

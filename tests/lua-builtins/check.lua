@@ -1,4 +1,4 @@
--- Assertions for the Lua library tests: strict equality (integer ~= float), errors with both values.
+-- Assertions for the tests in tests/lua-builtins: strict equality (integer ~= float), errors with both values.
 local check = {}
 
 local function show(v)

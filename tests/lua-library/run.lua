@@ -1,5 +1,6 @@
--- run: a handler that runs every lua/tests suite and raises when a test failed,
--- so `fnlua invoke --dir lua/tests --handler run.handler` exits 0 only when all pass.
+-- run: a handler that runs every suite of the Lua library's tests (lua/fnlua/*.lua)
+-- and raises when a test failed, so
+-- `fnlua invoke --dir tests/lua-library --handler run.handler` exits 0 only when all pass.
 local M = {}
 
 -- each suite module returns an array of { "name", function() ... end }

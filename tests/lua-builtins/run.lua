@@ -1,5 +1,6 @@
--- Runs every Lua library test file inside the real runtime; fails (exit 1) if any test fails:
---   fnlua invoke --dir tests/lua --handler run.handler
+-- Runs every test file of what the runtime gives every Lua state (its C modules,
+-- the module search) inside the real runtime; fails (exit 1) if any test fails:
+--   fnlua invoke --dir tests/lua-builtins --handler run.handler
 -- Each test_*.lua returns a table of named test functions (called with the context).
 local M = {}
 

@@ -1,4 +1,4 @@
--- check: the assertions lua/tests use; each raises with both values shown.
+-- check: the assertions tests/lua-library uses; each raises with both values shown.
 local json = require "fnlua.json"
 
 local M = {}

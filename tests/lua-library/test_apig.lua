@@ -5,7 +5,7 @@ local base64 = require "fnlua.base64"
 local check = require "check"
 local eq = check.eq
 
--- the APIG fixture of platform.md §3: body is base64 of {"name": "OpenTelekomCloud"}
+-- an APIG event as FunctionGraph sends it: body is base64 of {"name": "OpenTelekomCloud"}
 local function fixture()
   return json.decode([[{"body":"eyJuYW1lIjogIk9wZW5UZWxla29tQ2xvdWQifQ==","requestContext":{"apiId":"bc1dcffd-aa35-474d-897c-d53425a4c08e","requestId":"11cdcdcf33949dc6d722640a13091c77","stage":"RELEASE","sourceIp":"103.218.216.98"},
  "queryStringParameters":{"responseType":"html"},"httpMethod":"POST","pathParameters":{},"headers":{"content-type":"application/json","x-real-ip":"103.218.216.98","host":"host"},
