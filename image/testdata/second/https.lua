@@ -1,0 +1,12 @@
+-- https: an outbound HTTPS call from inside the image (image/test runs it with
+-- FNLUA_HANDLER=https.handler at /app2 against a local server of its own).
+local http = require "fnlua.http"
+
+local M = {}
+
+function M.handler(event)
+  local res, err = http.get(event.url, { timeout = 5 })
+  return { status = res and res.status, body = res and res.body, err = err }
+end
+
+return M
