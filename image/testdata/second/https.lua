@@ -6,7 +6,7 @@ local M = {}
 
 function M.handler(event)
   local res, err = http.get(event.url, { timeout = 5 })
-  return { status = res and res.status, body = res and res.body, err = err }
+  return { call = { status = res and res.status, text = res and res.body, err = err } }
 end
 
 return M
