@@ -682,18 +682,18 @@ void fl_lfetch_openstate(lua_State *L)
     lua_pushcfunction(L, co_wrap);
     lua_setfield(L, -2, "wrap");
     lua_pop(L, 1);
-    luaL_newmetatable(L, batch_mt);
-    lua_pushcfunction(L, batch_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
-    luaL_newmetatable(L, scratch_mt);
-    lua_pushcfunction(L, scratch_gc);
-    lua_setfield(L, -2, "__gc");
-    lua_pop(L, 1);
+    static const struct {
+        const char *name;
+        lua_CFunction gc;
+    } mts[] = {{batch_mt, batch_gc}, {scratch_mt, scratch_gc}};
+    for (size_t i = 0; i < sizeof mts / sizeof mts[0]; i++) {
+        luaL_newmetatable(L, mts[i].name);
+        lua_pushcfunction(L, mts[i].gc);
+        lua_setfield(L, -2, "__gc");
+        lua_pop(L, 1);
+    }
+    static const luaL_Reg preload[] = {{"fnlua.http", luaopen_fnlua_http}, {"fnlua", luaopen_fnlua}, {NULL, NULL}};
     luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-    lua_pushcfunction(L, luaopen_fnlua_http);
-    lua_setfield(L, -2, "fnlua.http");
-    lua_pushcfunction(L, luaopen_fnlua);
-    lua_setfield(L, -2, "fnlua");
+    luaL_setfuncs(L, preload, 0);
     lua_pop(L, 1);
 }

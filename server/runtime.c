@@ -234,15 +234,24 @@ static void on_ready(fl_waiter *wt)
 
 /* ---------------------------------------------------------------- running invocations (holding v) */
 
+/* An invocation counted in flight in v is over (ended, refused, or never
+ * started): room for the next.  Returns the number still in flight. */
+static int leave_flight(fl_runtime *rt, vm *v)
+{
+    pthread_mutex_lock(&rt->lock);
+    rt->inflight--;
+    v->inflight--;
+    int left = rt->inflight;
+    pthread_mutex_unlock(&rt->lock);
+    return left;
+}
+
 /* An invocation ended: answer it, and make room for the next. */
 static void ended(fl_runtime *rt, vm *v, fl_inv *inv, int inline_answer)
 {
     fl_job *job = inv->job;
     fl_worker_inv_free(&v->w, inv);
-    pthread_mutex_lock(&rt->lock);
-    rt->inflight--;
-    v->inflight--;
-    pthread_mutex_unlock(&rt->lock);
+    leave_flight(rt, v);
     if (!inline_answer)
         job->done(job);
 }
@@ -297,32 +306,31 @@ static int prepare(fl_runtime *rt, vm *v, fl_job *job)
 }
 
 /* Starts job as a new invocation in v (counted in flight already).  Returns
- * 1 when it ended at once. */
+ * 1 when it ended at once.  inline_answer: the caller (the HTTP thread)
+ * answers an invocation that ended at once itself, and the job is
+ * suspended when it goes on elsewhere. */
 static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_answer)
 {
     fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
     if (!inv) {
         fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
                           "out of memory for a new invocation; try again");
-        pthread_mutex_lock(&rt->lock);
-        rt->inflight--;
-        v->inflight--;
-        pthread_mutex_unlock(&rt->lock);
+        leave_flight(rt, v);
         if (!inline_answer)
             job->done(job);
         return 1;
     }
-    return after_run(rt, v, inv, fl_worker_start(&v->w, inv, slice_s), inline_answer);
+    fl_run r = fl_worker_start(&v->w, inv, slice_s);
+    if (r != FL_RUN_DONE && inline_answer)
+        job->suspend(job); /* on the HTTP thread, before it lets go of v: only a holder of v can finish it */
+    return after_run(rt, v, inv, r, inline_answer);
 }
 
 /* A job whose state must be prepared first (loop thread). */
 static void start_prepared(fl_runtime *rt, vm *v, fl_job *job)
 {
     if (prepare(rt, v, job)) {
-        pthread_mutex_lock(&rt->lock);
-        rt->inflight--;
-        v->inflight--;
-        pthread_mutex_unlock(&rt->lock);
+        leave_flight(rt, v);
         job->done(job);
         return;
     }
@@ -411,12 +419,7 @@ static void answer_expired_job(fl_runtime *rt, fl_job *j, int in_flight)
 /* A job taken from the arrival queue (counted in flight) whose deadline passed. */
 static void expire_fresh(fl_runtime *rt, vm *v, fl_job *j)
 {
-    pthread_mutex_lock(&rt->lock);
-    rt->inflight--;
-    v->inflight--;
-    int in_flight = rt->inflight;
-    pthread_mutex_unlock(&rt->lock);
-    answer_expired_job(rt, j, in_flight);
+    answer_expired_job(rt, j, leave_flight(rt, v));
 }
 
 /* Holding v: runs what is ready for up to FL_LOOP_TURN seconds. */
@@ -699,21 +702,7 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
      * is still running when its slice ends, or waits on a call, its state's
      * loop thread carries it on, so this thread's other connections never
      * wait long behind it. */
-    fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
-    if (!inv) {
-        pthread_mutex_lock(&rt->lock);
-        rt->inflight--;
-        v->inflight--;
-        pthread_mutex_unlock(&rt->lock);
-        release(rt, v);
-        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
-                          "out of memory for a new invocation; try again");
-        return 1;
-    }
-    fl_run r = fl_worker_start(&v->w, inv, FL_INLINE_SLICE);
-    if (r != FL_RUN_DONE)
-        job->suspend(job); /* before release: only a holder of v can finish it */
-    int answered = after_run(rt, v, inv, r, 1);
+    int answered = start(rt, v, job, FL_INLINE_SLICE, 1);
     release(rt, v);
     return answered;
 }
