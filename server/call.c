@@ -151,6 +151,22 @@ static int object_text(lua_State *L, int v, fl_buf *out)
     return ok;
 }
 
+/* Error text beyond this is cut, with a note of how much: an error value
+ * of 50 MB must not become a 50 MB answer and log line. */
+#define FL_ERROR_TEXT_MAX 16384
+
+static void cap(fl_buf *b)
+{
+    if (b->len <= FL_ERROR_TEXT_MAX)
+        return;
+    size_t cut = FL_ERROR_TEXT_MAX;
+    while (cut > 0 && ((unsigned char)b->data[cut] & 0xC0) == 0x80)
+        cut--; /* not inside a UTF-8 sequence */
+    size_t more = b->len - cut;
+    b->len = cut;
+    fl_buf_printf(b, " ... (%zu more bytes)", more);
+}
+
 /* Fills e from the error value at index v of V, raised in thread S whose
  * stack (from `level` up) is still the one that raised it.  V may be S
  * (message handler) or the main thread of a failed coroutine S, so that
@@ -184,12 +200,14 @@ static void record(lua_State *S, int level, lua_State *V, int v, fl_error *e)
         }
     }
     lua_settop(V, top);
+    cap(&e->message);
     fl_buf_reset(&e->traceback);
     luaL_traceback(V, S, NULL, level);
     size_t n;
     const char *tb = lua_tolstring(V, -1, &n);
     if (tb)
         fl_buf_add(&e->traceback, tb, n);
+    cap(&e->traceback);
     lua_settop(V, top);
 }
 

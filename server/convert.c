@@ -14,6 +14,7 @@ void fl_envelope_init(fl_envelope *e)
 {
     e->status = 200;
     e->is_base64 = 0;
+    e->too_large = 0;
     fl_buf_init(&e->headers);
     fl_buf_init(&e->body);
 }
@@ -263,6 +264,11 @@ static void convert_body(lua_State *L, int idx, fl_envelope *env, int passthroug
     case LUA_TSTRING: {
         size_t n;
         const char *s = lua_tolstring(L, idx, &n);
+        if (n > FL_RESULT_MAX) {
+            /* encoding only grows it: refuse before any C buffer grows with it */
+            env->too_large = n;
+            break;
+        }
         if (passthrough || fl_utf8_valid(s, n)) {
             fl_buf_add(&env->body, s, n);
         } else {
@@ -273,6 +279,12 @@ static void convert_body(lua_State *L, int idx, fl_envelope *env, int passthroug
     }
     case LUA_TTABLE:
         fl_json_encode(L, idx, &env->body);
+        if (env->body.len > FL_RESULT_MAX) {
+            env->too_large = env->body.len;
+            fl_buf_reset(&env->body);
+            fl_buf_shrink(&env->body, 1 << 20);
+            break;
+        }
         if (!has_header(&env->headers, "Content-Type"))
             add_pair(&env->headers, "Content-Type", "application/json");
         break;
@@ -296,6 +308,7 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env)
     luaL_checkstack(L, 8, "result conversion");
     env->status = 200;
     env->is_base64 = 0;
+    env->too_large = 0;
     fl_buf_reset(&env->headers);
     fl_buf_reset(&env->body);
     int top = lua_gettop(L);
@@ -326,6 +339,9 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env)
     }
     lua_getfield(L, idx, "headers");
     convert_headers(L, lua_gettop(L), env);
+    if (env->headers.len > FL_RESPONSE_HEADERS_MAX)
+        luaL_error(L, "cannot encode headers: %d bytes of them, over the limit of %d", (int)env->headers.len,
+                   FL_RESPONSE_HEADERS_MAX);
     lua_getfield(L, idx, "isBase64Encoded");
     int passthrough = lua_toboolean(L, -1);
     if (passthrough) {

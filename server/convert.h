@@ -21,12 +21,16 @@
 #include "request.h"
 
 #define FL_RESULT_MAX 6291456 /* the platform's response limit */
+/* Response header bytes: libmicrohttpd builds them in a connection's 32 KiB
+ * memory pool, and a header block that does not fit drops the connection. */
+#define FL_RESPONSE_HEADERS_MAX 16384
 
 typedef struct fl_envelope {
     int status;
     int is_base64;
     fl_buf headers; /* "Name\0Value\0" pairs; a repeated name = several values */
     fl_buf body;
+    size_t too_large; /* the body alone is this many bytes, over FL_RESULT_MAX: not converted */
 } fl_envelope;
 
 void fl_envelope_init(fl_envelope *e);

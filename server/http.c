@@ -189,6 +189,8 @@ static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const f
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
     enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
     MHD_destroy_response(r);
+    if (ret != MHD_YES)
+        FL_WARN("could not send a %d answer (%zu body bytes); the connection is closed", status, len);
     return ret;
 }
 

@@ -382,6 +382,19 @@ static void give_back_coroutine(fl_state *st, fl_inv *inv, int clean)
     inv->co_ref = LUA_NOREF;
 }
 
+/* A result over the platform's response limit. */
+static void too_large(fl_worker *w, outcome *o, fl_response *resp, size_t n, const char *what)
+{
+    fl_error_reset(&w->err);
+    fl_error_set(&w->err,
+                 "%s %zu bytes, over the platform's limit of %d bytes; "
+                 "return less data or store it elsewhere (e.g. OBS) and return a link",
+                 what, n, FL_RESULT_MAX);
+    o->kind = FL_ERR_RESULT_TOO_LARGE;
+    fail(w, o, resp);
+    fl_buf_shrink(&resp->body, 1 << 20);
+}
+
 /* The invocation's coroutine returned, failed or yielded on its own. */
 static void finish(fl_worker *w, fl_inv *inv, int rc)
 {
@@ -403,24 +416,21 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
     if (rc != LUA_OK) {
         fail(w, &o, resp);
         fresh = recover(w, st, inv->lim.exceeded);
+    } else if (w->env.too_large) {
+        /* the body alone is over the limit: refused before it was encoded */
+        too_large(w, &o, resp, w->env.too_large, "the result's body is");
     } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
         if (envelope_to_http(w, resp) != 0) {
             o.kind = FL_ERR_RESULT;
             fail(w, &o, resp);
+        } else if (resp->body.len > FL_RESULT_MAX) {
+            too_large(w, &o, resp, resp->body.len, "the response body is");
         }
     } else {
         resp->status = 200;
         fl_convert_envelope_to_json(&w->env, &resp->body);
-        if (resp->body.len > FL_RESULT_MAX) {
-            size_t n = resp->body.len;
-            fl_error_reset(&w->err);
-            fl_error_set(&w->err,
-                         "the result is %zu bytes, over the platform's limit of %d bytes; "
-                         "return less data or store it elsewhere (e.g. OBS) and return a link",
-                         n, FL_RESULT_MAX);
-            o.kind = FL_ERR_RESULT_TOO_LARGE;
-            fail(w, &o, resp);
-        }
+        if (resp->body.len > FL_RESULT_MAX)
+            too_large(w, &o, resp, resp->body.len, "the result is");
     }
     if (fl_log_enabled(FL_LOG_DEBUG))
         fl_logf(FL_LOG_DEBUG, inv->ctx.request_id, FL_HERE,
