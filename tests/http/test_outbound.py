@@ -1,4 +1,4 @@
-"""Outbound calls, the API (spec §8): fnlua.http from a handler against local peers — round
+"""Outbound calls, the API: fnlua.http from a handler against local peers — round
 trips, request_all, every err kind naming its host, HTTPS with a test CA, proxies, redirects,
 connection reuse, the blocking fallbacks (initializer, a handler's own coroutine), `fnlua
 invoke` and HTTP functions. Waiting, deadlines and scale are in test_outbound_waits.

@@ -1,4 +1,4 @@
-"""Outbound calls, the waiting (spec §8): an invocation that waits on a call or a sleep is
+"""Outbound calls, the waiting: an invocation that waits on a call or a sleep is
 suspended — it holds neither its Lua state nor a thread — and still keeps its deadline, its
 request id and its error object. Deadlines during a call, stalled peers, sleeps, module state
 shared by suspended invocations, --concurrency, 1000 waiting invocations, leaks over 10,000
