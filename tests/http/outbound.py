@@ -501,12 +501,13 @@ _SANITIZED = None
 
 
 def sanitized():
-    """The binary under test is a FNLUA_SANITIZE=ON build: its RSS holds AddressSanitizer's
-    quarantine and shadow memory, so memory figures say nothing about fnlua's own use."""
+    """The binary under test is a sanitizer build (AddressSanitizer or ThreadSanitizer): its
+    RSS holds the sanitizer's shadow memory, so memory figures say nothing about fnlua's own use."""
     global _SANITIZED
     if _SANITIZED is None:
         with open(fnlua_bin(), "rb") as f:
-            _SANITIZED = b"__asan_init" in f.read()  # the sanitizer runtime may be a shared library
+            data = f.read()  # the sanitizer runtime may be a shared library: look for its symbols
+            _SANITIZED = b"__asan_init" in data or b"__tsan_init" in data
     return _SANITIZED
 
 
