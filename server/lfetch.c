@@ -67,6 +67,40 @@ static fl_waiter *suspendable(lua_State *L)
     return NULL;
 }
 
+/* Coroutines suspended on a wait (their transfers or timer still in the
+ * loop) are marked in a weak-keyed registry table, so Lua code cannot
+ * resume or close one early, e.g. an invocation's coroutine kept in a
+ * module variable by coroutine.running() and resumed by another
+ * invocation: its transfers would be freed while libcurl still runs them. */
+static const char waiting_key = 'W';
+
+static void mark_waiting(lua_State *L, int on)
+{
+    luaL_checkstack(L, 3, "fnlua.http");
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &waiting_key);
+    lua_pushthread(L);
+    if (on)
+        lua_pushboolean(L, 1);
+    else
+        lua_pushnil(L);
+    lua_rawset(L, -3);
+    lua_pop(L, 1);
+}
+
+/* Stack: unchanged.  Whether co is suspended on a wait. */
+static int is_waiting(lua_State *L, lua_State *co)
+{
+    luaL_checkstack(L, 3, "coroutine");
+    lua_rawgetp(L, LUA_REGISTRYINDEX, &waiting_key);
+    lua_pushthread(co);
+    lua_xmove(co, L, 1);
+    int w = lua_rawget(L, -2) != LUA_TNIL;
+    lua_pop(L, 2);
+    return w;
+}
+
+static const char waiting_msg[] = "cannot resume a coroutine that is waiting for fnlua.http or fnlua.sleep";
+
 /* ---------------------------------------------------------------- coroutines that relay waits */
 
 /* coroutine.resume and coroutine.wrap as in the standard library, except
@@ -75,22 +109,25 @@ static fl_waiter *suspendable(lua_State *L)
  * invocation's own, and when the invocation continues it resumes the inner
  * coroutine again.  So an iterator or a coroutine.wrap that makes calls
  * suspends the invocation like a call in the handler itself. */
-static int relay(lua_State *L, lua_State *co, int narg, int wrap);
+static int relay(lua_State *L, lua_State *co, int narg, int wrap, int resuming_wait);
 
 static int relay_k_resume(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
-    return relay(L, (lua_State *)ctx, 0, 0);
+    mark_waiting(L, 0);
+    return relay(L, (lua_State *)ctx, 0, 0, 1);
 }
 
 static int relay_k_wrap(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
-    return relay(L, (lua_State *)ctx, 0, 1);
+    mark_waiting(L, 0);
+    return relay(L, (lua_State *)ctx, 0, 1, 1);
 }
 
-/* Stack of L: [..., narg arguments] -> [results]. */
-static int relay(lua_State *L, lua_State *co, int narg, int wrap)
+/* Stack of L: [..., narg arguments] -> [results].  resuming_wait: this is
+ * the relay's own continuation, taking co back from a wait that ended. */
+static int relay(lua_State *L, lua_State *co, int narg, int wrap, int resuming_wait)
 {
     if (!lua_checkstack(co, narg + 1)) {
         lua_pushliteral(L, "too many arguments to resume");
@@ -98,6 +135,10 @@ static int relay(lua_State *L, lua_State *co, int narg, int wrap)
     }
     if (lua_status(co) == LUA_OK && lua_gettop(co) == 0) {
         lua_pushliteral(L, "cannot resume dead coroutine");
+        goto failed;
+    }
+    if (!resuming_wait && lua_status(co) == LUA_YIELD && is_waiting(L, co)) {
+        lua_pushstring(L, waiting_msg);
         goto failed;
     }
     lua_xmove(L, co, narg);
@@ -114,6 +155,7 @@ static int relay(lua_State *L, lua_State *co, int narg, int wrap)
     lua_getallocf(L, &ud);
     if (st == LUA_YIELD && capable && (w->suspended || ((fl_limits *)ud)->paused)) {
         lua_pop(co, nres); /* a wait or the end of a time slice: pass it up, and come back here */
+        mark_waiting(L, 1);
         return lua_yieldk(L, 0, (lua_KContext)co, wrap ? relay_k_wrap : relay_k_resume);
     }
     if (st == LUA_OK || st == LUA_YIELD) {
@@ -153,12 +195,28 @@ static int co_resume(lua_State *L)
 {
     lua_State *co = lua_tothread(L, 1);
     luaL_argexpected(L, co, 1, "coroutine");
-    return relay(L, co, lua_gettop(L) - 1, 0);
+    return relay(L, co, lua_gettop(L) - 1, 0, 0);
+}
+
+/* coroutine.close, refusing a coroutine that waits (its transfers are in flight). */
+static int co_close(lua_State *L)
+{
+    lua_State *co = lua_tothread(L, 1);
+    luaL_argexpected(L, co, 1, "coroutine");
+    if (lua_status(co) == LUA_YIELD && is_waiting(L, co)) {
+        lua_pushboolean(L, 0);
+        lua_pushstring(L, waiting_msg);
+        return 2;
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
 }
 
 static int co_wrap_call(lua_State *L)
 {
-    return relay(L, lua_tothread(L, lua_upvalueindex(1)), lua_gettop(L), 1);
+    return relay(L, lua_tothread(L, lua_upvalueindex(1)), lua_gettop(L), 1, 0);
 }
 
 static int co_wrap(lua_State *L)
@@ -476,6 +534,7 @@ static int calls_done(lua_State *L, int status, lua_KContext ctx)
     (void)status;
     int idx = (int)(ctx >> 1);
     batch *b = lua_touserdata(L, idx);
+    mark_waiting(L, 0);
     fl_limits_check(L);
     for (int i = 0; i < b->n; i++)
         if (b->f[i].result == FL_FETCH_DEADLINE)
@@ -517,6 +576,7 @@ static int run_batch(lua_State *L, batch *b, int all)
         b->f[i].waiter = w;
         fl_loop_add(w->loop, &b->f[i]);
     }
+    mark_waiting(L, 1);
     return lua_yieldk(L, 0, ctx, calls_done);
 }
 
@@ -629,6 +689,7 @@ static int sleep_done(lua_State *L, int status, lua_KContext ctx)
 {
     (void)status;
     (void)ctx;
+    mark_waiting(L, 0);
     fl_limits_check(L);
     return 0;
 }
@@ -658,6 +719,7 @@ static int fnlua_sleep(lua_State *L)
     atomic_store(&w->pending, 1);
     w->suspended = 1;
     fl_loop_sleep(w->loop, t, at);
+    mark_waiting(L, 1);
     return lua_yieldk(L, 0, 0, sleep_done);
 }
 
@@ -676,7 +738,16 @@ void fl_lfetch_openstate(lua_State *L)
     void *ud;
     lua_getallocf(L, &ud);
     ((fl_limits *)ud)->relays = relays;
+    lua_newtable(L); /* coroutines waiting, weak keys */
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "k");
+    lua_setfield(L, -2, "__mode");
+    lua_setmetatable(L, -2);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &waiting_key);
     lua_getglobal(L, "coroutine");
+    lua_getfield(L, -1, "close");
+    lua_pushcclosure(L, co_close, 1);
+    lua_setfield(L, -2, "close");
     lua_pushcfunction(L, co_resume);
     lua_setfield(L, -2, "resume");
     lua_pushcfunction(L, co_wrap);

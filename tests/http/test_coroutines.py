@@ -65,3 +65,41 @@ class CoroutineSliceTest(FnluaCase):
         finally:
             t.join(10)
         self.assertEqual(busy["resp"].json["body"], "done")
+
+
+class WaitingCoroutinesTest(FnluaCase):
+    """A coroutine suspended on a wait cannot be resumed or closed by other code (another
+    invocation holding it in a module variable): its call or timer is still in flight."""
+
+    handler_dir = "coroutines"
+    workers = 1
+
+    def test_another_invocation_cannot_resume_or_close_a_waiting_invocation(self):
+        self.invoke({})
+        parked = {}
+        t = threading.Thread(target=lambda: parked.setdefault("resp", self.invoke({"kind": "park", "sleep": 0.5})))
+        t.start()
+        try:
+            time.sleep(0.2)
+            body = self.envelope_json_body(self.invoke({"kind": "steal"}))
+        finally:
+            t.join(10)
+        self.assertEqual(body["resumeOk"], False)
+        self.assertIn("waiting for fnlua.http or fnlua.sleep", body["resumeErr"])
+        self.assertEqual(body["closeOk"], False)
+        self.assertIn("waiting for fnlua.http or fnlua.sleep", body["closeErr"])
+        self.assertEqual(self.envelope_json_body(parked["resp"]), {"parked": "woke normally"})
+
+    def test_a_shared_generator_waiting_inside_cannot_be_resumed_by_another_invocation(self):
+        self.invoke({})
+        first = {}
+        t = threading.Thread(target=lambda: first.setdefault("resp", self.invoke({"kind": "share_gen", "sleep": 0.5})))
+        t.start()
+        try:
+            time.sleep(0.2)
+            body = self.envelope_json_body(self.invoke({"kind": "steal_gen"}))
+        finally:
+            t.join(10)
+        self.assertEqual(body["ok"], False)
+        self.assertIn("waiting for fnlua.http or fnlua.sleep", body["err"])
+        self.assertEqual(self.envelope_json_body(first["resp"]), {"got": "first"})

@@ -3,6 +3,9 @@ local fnlua = require "fnlua"
 
 local M = {}
 
+local parked -- an invocation's own coroutine, kept while it sleeps (never do this)
+local shared_gen -- a generator shared by invocations, waiting inside
+
 local function spin(seconds)
   local stop = os.clock() + seconds
   while os.clock() < stop do end
@@ -36,6 +39,21 @@ function M.handler(event, context)
     end)()
     return { body = { r = r, r2 = r2, r3 = r3, wrapOk = okw, wrapCode = ew.code, nested = nested,
                       status = coroutine.status(co) } }
+  elseif event.kind == "park" then
+    parked = coroutine.running()
+    fnlua.sleep(event.sleep)
+    parked = nil
+    return { body = { parked = "woke normally" } }
+  elseif event.kind == "steal" then
+    local okr, er = coroutine.resume(parked)
+    local okc, ec = coroutine.close(parked)
+    return { body = { resumeOk = okr, resumeErr = er, closeOk = okc, closeErr = ec } }
+  elseif event.kind == "share_gen" then
+    shared_gen = coroutine.wrap(function() fnlua.sleep(event.sleep) coroutine.yield("first") end)
+    return { body = { got = shared_gen() } }
+  elseif event.kind == "steal_gen" then
+    local ok, err = pcall(shared_gen)
+    return { body = { ok = ok, err = err } }
   end
   return { body = { ok = true } }
 end
