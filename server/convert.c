@@ -412,15 +412,6 @@ void fl_convert_envelope_to_json(const fl_envelope *env, fl_buf *out)
     fl_buf_addc(out, '}');
 }
 
-void fl_convert_message_to_json(const char *type, const char *message, fl_buf *out)
-{
-    fl_buf_adds(out, "{\"errorType\":");
-    fl_json_quote(out, type, strlen(type));
-    fl_buf_adds(out, ",\"errorMessage\":");
-    fl_json_quote(out, message, strlen(message));
-    fl_buf_adds(out, ",\"stackTrace\":[]}");
-}
-
 void fl_convert_error_to_json(const char *type, const fl_error *err, fl_buf *out)
 {
     fl_buf_adds(out, "{\"errorType\":");

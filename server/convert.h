@@ -49,6 +49,5 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env);
 /* Plain C from here on. */
 void fl_convert_envelope_to_json(const fl_envelope *env, fl_buf *out);
 void fl_convert_error_to_json(const char *type, const fl_error *err, fl_buf *out);
-void fl_convert_message_to_json(const char *type, const char *message, fl_buf *out);
 
 #endif

@@ -4,8 +4,6 @@
 #include <string.h>
 
 #include "buf.h"
-#include "convert.h"
-#include "request.h"
 
 #define FL_ERRKIND_ROW(e, name, status, level, exit_code, meaning)                                                     \
     [FL_ERR_##e] = {name, status, FL_LOG_##level, exit_code, meaning},
@@ -16,16 +14,6 @@ static const fl_errkind_row rows[FL_ERR_COUNT] = {[FL_ERR_NONE] = {"None", 200, 
 const fl_errkind_row *fl_errkind_get(fl_errkind k)
 {
     return &rows[k > FL_ERR_NONE && k < FL_ERR_COUNT ? k : FL_ERR_NONE];
-}
-
-void fl_errkind_answer(fl_response *resp, fl_errkind k, const char *request_id, const char *source, const char *msg)
-{
-    const fl_errkind_row *row = fl_errkind_get(k);
-    fl_response_reset(resp);
-    resp->status = row->status;
-    resp->error_kind = k;
-    fl_convert_message_to_json(row->name, msg, &resp->body);
-    fl_errkind_log(k, request_id, source, msg, strlen(msg), NULL, 0);
 }
 
 void fl_errkind_log(fl_errkind k, const char *request_id, const char *source, const char *msg, size_t len,

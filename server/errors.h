@@ -55,12 +55,6 @@ typedef struct fl_errkind_row {
 /* The row of k (FL_ERR_NONE and out-of-range values: a row named "None"). */
 const fl_errkind_row *fl_errkind_get(fl_errkind k);
 
-struct fl_response;
-
-/* resp := k's status and the error object {errorType, errorMessage: msg,
- * stackTrace: []}; the line "errorType: msg" is logged at k's level. */
-void fl_errkind_answer(struct fl_response *resp, fl_errkind k, const char *request_id, const char *source,
-                       const char *msg);
 /* Logs "errorType: msg", then the traceback (if trace_len > 0) on the next
  * lines, at k's level. */
 void fl_errkind_log(fl_errkind k, const char *request_id, const char *source, const char *msg, size_t len,

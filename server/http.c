@@ -203,7 +203,7 @@ static enum MHD_Result send_static(struct MHD_Connection *c, int status, const c
 static enum MHD_Result send_error(http_req *r)
 {
     fl_response *resp = &r->job.resp;
-    fl_errkind_answer(resp, r->reject, NULL, FL_HERE, r->reject_msg);
+    fl_response_error(resp, r->reject, NULL, FL_HERE, r->reject_msg);
     return send_buffer(r->conn, resp->status, NULL, resp->body.data, resp->body.len, 1, r->allow, r->close);
 }
 

@@ -50,6 +50,9 @@ typedef struct fl_response {
 void fl_response_init(fl_response *r);
 void fl_response_free(fl_response *r);
 void fl_response_reset(fl_response *r);
+/* r := k's status and the error object {errorType, errorMessage: msg,
+ * stackTrace: []}; the line "errorType: msg" is logged at k's level. */
+void fl_response_error(fl_response *r, fl_errkind k, const char *request_id, const char *source, const char *msg);
 /* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
 double fl_now(void);

@@ -313,7 +313,7 @@ static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_
 {
     fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
     if (!inv) {
-        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
+        fl_response_error(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
                           "out of memory for a new invocation; try again");
         leave_flight(rt, v);
         if (!inline_answer)
@@ -412,7 +412,7 @@ static void answer_expired_job(fl_runtime *rt, fl_job *j, int in_flight)
              "invocation timed out after %d s while it waited for its turn: %d invocation(s) were in flight "
              "(--concurrency %d)",
              j->timeout_s, in_flight, rt->concurrency);
-    fl_errkind_answer(&j->resp, FL_ERR_TIMEOUT, NULL, FL_HERE, msg);
+    fl_response_error(&j->resp, FL_ERR_TIMEOUT, NULL, FL_HERE, msg);
     j->done(j);
 }
 
@@ -660,7 +660,7 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
     pthread_mutex_lock(&rt->lock);
     if (rt->stopping) {
         pthread_mutex_unlock(&rt->lock);
-        fl_errkind_answer(&job->resp, FL_ERR_SHUTTING_DOWN, NULL, FL_HERE,
+        fl_response_error(&job->resp, FL_ERR_SHUTTING_DOWN, NULL, FL_HERE,
                           "the instance is shutting down; send the request again");
         return 1;
     }
@@ -720,7 +720,7 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job)
         return;
     fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
     if (!inv) {
-        fl_errkind_answer(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE, "out of memory for a new invocation");
+        fl_response_error(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE, "out of memory for a new invocation");
         return;
     }
     fl_run r = fl_worker_start(&v->w, inv, 0);

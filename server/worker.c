@@ -288,7 +288,7 @@ int fl_worker_rebuild(fl_worker *w, const fl_request *req, fl_response *resp)
 {
     fl_state *st = state_new(w);
     if (!st) {
-        fl_errkind_answer(resp, FL_ERR_HANDLER_LOAD, NULL, FL_HERE, "cannot create a Lua state");
+        fl_response_error(resp, FL_ERR_HANDLER_LOAD, NULL, FL_HERE, "cannot create a Lua state");
         return -1;
     }
     if (load_into(w, st, req, resp) != 0) {

@@ -435,10 +435,13 @@ static void test_error_json(void)
          "end return 'missing: ' .. errjson",
          "found");
 
-    fl_buf_reset(&o);
-    fl_convert_message_to_json("InvalidEvent", "line 1\t\"x\"", &o);
-    CHECK_STR("message -> error object with empty stackTrace", fl_buf_cstr(&o),
+    fl_response r;
+    fl_response_init(&r);
+    fl_response_error(&r, FL_ERR_INVALID_EVENT, NULL, "test", "line 1\t\"x\"");
+    CHECK_STR("refusal -> error object with empty stackTrace", fl_buf_cstr(&r.body),
               "{\"errorType\":\"InvalidEvent\",\"errorMessage\":\"line 1\\t\\\"x\\\"\",\"stackTrace\":[]}");
+    CHECK_INT("refusal -> the kind's status", r.status, 400);
+    fl_response_free(&r);
     fl_buf_free(&o);
     fl_error_free(&err);
 }

@@ -83,7 +83,7 @@ static void test_answer(void)
     fl_log_setup(FL_LOG_OFF, 0, 1);
     fl_response resp;
     fl_response_init(&resp);
-    fl_errkind_answer(&resp, FL_ERR_NOT_FOUND, NULL, "test", "no such path");
+    fl_response_error(&resp, FL_ERR_NOT_FOUND, NULL, "test", "no such path");
     CHECK_INT("NotFound -> status 404", resp.status, 404);
     CHECK_INT("NotFound -> the response carries its kind", resp.error_kind, FL_ERR_NOT_FOUND);
     CHECK_STR("NotFound -> error object", fl_buf_cstr(&resp.body),
