@@ -8,7 +8,9 @@
  *   envelope          -> JSON text        fl_convert_envelope_to_json
  *   error             -> error object     fl_convert_error_to_json
  *
- * Apart from json.c (the codec these use) no other file walks Lua tables.
+ * Apart from json.c (the codec these use) no other file walks Lua tables
+ * of an invocation; the C library modules read only their own arguments
+ * (lfetch.c: a request table -> libcurl options, a response -> `res`).
  * Functions taking a lua_State raise Lua errors and run in protected mode.
  */
 #ifndef FL_CONVERT_H
