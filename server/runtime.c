@@ -546,6 +546,13 @@ static int submit_init(fl_runtime *rt, fl_job *job)
         pthread_mutex_unlock(&rt->lock);
         return 1;
     }
+    if (rt->stopping && rt->init_pending == 0) {
+        /* no loop thread may be left to load: answer now, never park it */
+        pthread_mutex_unlock(&rt->lock);
+        fl_response_error(&job->resp, FL_ERR_SHUTTING_DOWN, NULL, FL_HERE,
+                          "the instance is shutting down; send the request again");
+        return 1;
+    }
     job->suspend(job); /* before anyone else can see it */
     job->next = rt->init_waiters;
     rt->init_waiters = job;
