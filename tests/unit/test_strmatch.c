@@ -86,6 +86,7 @@ static const char driver[] =
 static lua_State *L;
 static int compare_ref; /* registry ref of the function the driver returns */
 static long cases, mismatches;
+static long raised, failed; /* cases where the standard function raised, or found nothing */
 static const char *corpus = "?";
 
 static void print_arg(const char *name, const char *s, size_t n)
@@ -172,6 +173,10 @@ static void compare(const char *op, const char *s, size_t ls, const char *p, siz
     size_t lr, ln;
     const char *r = lua_tolstring(L, -2, &lr);
     const char *n = lua_tolstring(L, -1, &ln);
+    if (lr >= 6 && memcmp(r, "error:", 6) == 0)
+        raised++;
+    else if (strcmp(r, "1[nil]") == 0 || strcmp(r, "0[]") == 0)
+        failed++;
     if (lr != ln || memcmp(r, n, lr) != 0) {
         mismatches++;
         if (mismatches <= 40) {
@@ -859,7 +864,8 @@ int main(void)
     test_hand_picked();
     test_special_cases();
     test_random();
-    printf("test_strmatch: %ld cases compared, %ld mismatches\n", cases, mismatches);
+    printf("test_strmatch: %ld cases compared (%ld matched, %ld found nothing, %ld raised), %ld mismatches\n", cases,
+           cases - failed - raised, failed, raised, mismatches);
     lua_close(L);
     test_deadline();
     return check_finish("test_strmatch");
