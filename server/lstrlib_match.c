@@ -472,12 +472,38 @@ static size_t fl_start_offset(lua_Integer pos, size_t len)
     return (size_t)((lua_Integer)len + pos);
 }
 
+/* p is a Lua string: NUL-terminated, though it may hold NULs itself. */
 static int fl_has_specials(const char *p, size_t lp)
 {
-    for (size_t i = 0; i < lp; i++)
-        if (p[i] && strchr(FL_SPECIALS, p[i]))
+    for (size_t i = 0; i < lp; i++) {
+        i += strcspn(p + i, FL_SPECIALS); /* stops at a special or at a NUL */
+        if (i < lp && p[i])
             return 1;
+    }
     return 0;
+}
+
+/* The first occurrence of p in s, or NULL.  Linear in ls, so it needs no
+ * deadline: memchr and memcmp for short needles (faster than memmem's
+ * set-up on the short subjects most calls have), memmem for long ones. */
+static const char *fl_plain_find(const char *s, size_t ls, const char *p, size_t lp)
+{
+    if (lp == 0)
+        return s;
+    if (lp > ls)
+        return NULL;
+    if (lp > 64)
+        return memmem(s, ls, p, lp);
+    const char *end = s + (ls - lp) + 1; /* past the last possible start */
+    while (s < end) {
+        const char *at = memchr(s, *p, (size_t)(end - s));
+        if (!at)
+            return NULL;
+        if (memcmp(at + 1, p + 1, lp - 1) == 0)
+            return at;
+        s = at + 1;
+    }
+    return NULL;
 }
 
 /* find and match: Stack: [s, p, init, plain] -> [results...] */
@@ -492,8 +518,7 @@ static int fl_find_or_match(lua_State *L, int find)
         return 1;
     }
     if (find && (lua_toboolean(L, 4) || !fl_has_specials(p, lp))) {
-        /* a plain search: memmem is linear, so no deadline is needed */
-        const char *at = lp == 0 ? s + init : memmem(s + init, ls - init, p, lp);
+        const char *at = fl_plain_find(s + init, ls - init, p, lp);
         if (at) {
             lua_pushinteger(L, (at - s) + 1);
             lua_pushinteger(L, (lua_Integer)((size_t)(at - s) + lp));

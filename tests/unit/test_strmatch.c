@@ -730,6 +730,16 @@ static void test_special_cases(void)
     const char *const long_patterns[] = {"%b()", "(.*)b", "(.-)b", "a.-b$", "%s*(.-)%s*$", "[^%(]+", "(%b())%s*"};
     for (size_t i = 0; i < sizeof long_patterns / sizeof *long_patterns; i++)
         compare_all(s, 300, long_patterns[i], strlen(long_patterns[i]));
+    /* plain find of needles on both sides of 64 bytes, found and not, at the end */
+    for (int i = 0; i < 300; i++)
+        s[i] = "abcab"[i % 5];
+    for (size_t lp = 60; lp <= 70; lp++) {
+        compare_all(s, 300, s + 100, lp);
+        compare_all(s, 300, s + 300 - lp, lp);
+        memcpy(p, s + 100, lp);
+        p[lp - 1] = 'x';
+        compare_all(s, 300, p, lp);
+    }
     /* a subject of NULs and a pattern with %z */
     memset(s, 0, 20);
     compare_all(s, 20, "%z+", 3);
