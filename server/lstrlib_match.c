@@ -128,11 +128,12 @@ static int fl_class_has(int c, int cl)
     return in != 0;
 }
 
-/* The byte after p, or NUL past the pattern's end (as the NUL that ends
- * every Lua string would read). */
-static inline int fl_pat_at(const fl_match_state *ms, const char *p)
+/* The pattern byte at p, for p up to pat_end: the pattern is a Lua string,
+ * so the byte at pat_end is its terminating NUL and needs no bounds check
+ * (an item ending there reads as "no quantifier", as in lstrlib). */
+static inline int fl_pat_at(const char *p)
 {
-    return p < ms->pat_end ? (unsigned char)*p : '\0';
+    return (unsigned char)*p;
 }
 
 /* One past the single-character class starting at p (c, %c, [set], .). */
@@ -145,7 +146,7 @@ static const char *fl_class_end(fl_match_state *ms, const char *p)
         return p + 1;
     }
     if (c == '[') {
-        if (fl_pat_at(ms, p) == '^')
+        if (fl_pat_at(p) == '^')
             p++;
         /* the first character of a set is never its end: "[]]" holds ']' */
         do {
@@ -154,7 +155,7 @@ static const char *fl_class_end(fl_match_state *ms, const char *p)
             c = *p++;
             if (c == FL_ESC && p < ms->pat_end)
                 p++;
-        } while (fl_pat_at(ms, p) != ']');
+        } while (fl_pat_at(p) != ']');
         return p + 1;
     }
     return p;
@@ -319,7 +320,7 @@ static const char *fl_match(fl_match_state *ms, const char *s, const char *p)
         const char *ep;
         switch (*p) {
         case '(':
-            if (fl_pat_at(ms, p + 1) == ')')
+            if (fl_pat_at(p + 1) == ')')
                 s = fl_capture_open(ms, s, p + 2, FL_CAP_POSITION);
             else
                 s = fl_capture_open(ms, s, p + 1, FL_CAP_OPEN);
@@ -335,7 +336,7 @@ static const char *fl_match(fl_match_state *ms, const char *s, const char *p)
             }
             goto single; /* '$' elsewhere is itself */
         case FL_ESC:
-            switch (fl_pat_at(ms, p + 1)) {
+            switch (fl_pat_at(p + 1)) {
             case 'b':
                 s = fl_balance(ms, s, p + 2);
                 if (!s)
@@ -344,7 +345,7 @@ static const char *fl_match(fl_match_state *ms, const char *s, const char *p)
                 continue;
             case 'f': {
                 p += 2;
-                if (fl_pat_at(ms, p) != '[')
+                if (fl_pat_at(p) != '[')
                     luaL_error(ms->L, "missing '[' after '%%f' in pattern");
                 ep = fl_class_end(ms, p);
                 int before = s == ms->src ? '\0' : (unsigned char)s[-1];
@@ -366,7 +367,7 @@ static const char *fl_match(fl_match_state *ms, const char *s, const char *p)
             case '7':
             case '8':
             case '9':
-                s = fl_backref(ms, s, fl_pat_at(ms, p + 1));
+                s = fl_backref(ms, s, fl_pat_at(p + 1));
                 if (!s)
                     goto done;
                 p += 2;
@@ -377,7 +378,7 @@ static const char *fl_match(fl_match_state *ms, const char *s, const char *p)
         default:
         single:
             ep = fl_class_end(ms, p);
-            int op = fl_pat_at(ms, ep);
+            int op = fl_pat_at(ep);
             if (!fl_single(ms, s, p, ep)) {
                 if (op == '*' || op == '?' || op == '-') {
                     p = ep + 1; /* zero repetitions */
