@@ -7,9 +7,11 @@
  * lstrlib_match.h).  The semantics, results and error messages are those of
  * the standard library's; tests/unit/test_strmatch.c compares the two on a
  * generated corpus.  The one difference: every FL_MATCH_STEPS steps (calls
- * of fl_match, bytes scanned by a repetition, %b or a back-reference) the
- * matcher calls fl_limits_check, which raises the timeout or cancellation
- * when due and re-arms the hook so a pcall cannot swallow it.
+ * of fl_match, bytes scanned by a repetition, %b, a back-reference or a
+ * replacement string) the matcher calls fl_limits_check, which raises the
+ * timeout or cancellation when due and re-arms the hook so a pcall cannot
+ * swallow it.  It does not yield at the end of a time slice: its C stack
+ * cannot be suspended.
  */
 #define _GNU_SOURCE /* memmem */
 #include "lstrlib_match.h"
