@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "json.h"
 #include "limit.h"
+#include "lstrlib_match.h"
 
 int luaopen_cjson(lua_State *L); /* from lua-cjson, linked in */
 int luaopen_cjson_safe(lua_State *L);
@@ -251,6 +252,7 @@ void fl_lib_openstate(lua_State *L)
     lua_pushcclosure(L, string_rep, 1);
     lua_setfield(L, -2, "rep");
     lua_pop(L, 1);
+    fl_strmatch_openstate(L); /* find, match, gmatch, gsub that stop at the deadline */
     lua_getglobal(L, "os");
     lua_pushcfunction(L, os_exit);
     lua_setfield(L, -2, "exit");

@@ -9,7 +9,9 @@
  * server down or escape its deadline: os.exit, debug.sethook, xpcall
  * (its message handler is skipped once the invocation has timed out), and
  * load/loadfile/dofile (text chunks only unless a mode containing "b" is
- * passed: Lua does not verify precompiled code, a corrupted chunk crashes).
+ * passed: Lua does not verify precompiled code, a corrupted chunk crashes),
+ * string.rep (an empty result returns at once) and string.find, match,
+ * gmatch and gsub (lstrlib_match.h: the matcher stops at the deadline).
  */
 #ifndef FL_LIB_H
 #define FL_LIB_H
