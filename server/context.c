@@ -84,6 +84,17 @@ double fl_request_answer_by(const fl_request *req, int default_timeout_s, int *t
     return with_margin(req->arrival + *timeout_s, *timeout_s);
 }
 
+const char *fl_request_id(const fl_request *req, char *buf, size_t n)
+{
+    size_t len = 0;
+    const char *rid = platform_header(req, "X-CFF-Request-Id", &len);
+    if (!rid || !request_id_ok(rid, len) || len >= n)
+        return NULL;
+    memcpy(buf, rid, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 void fl_context_begin(fl_invocation *inv, const fl_request *req, int default_timeout_s, int default_memory_mb)
 {
     size_t n = 0;

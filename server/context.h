@@ -49,6 +49,9 @@ void fl_context_end(fl_invocation *inv);
  * its timeout in seconds put in *timeout_s. */
 double fl_context_answer_by(const fl_invocation *inv);
 double fl_request_answer_by(const fl_request *req, int default_timeout_s, int *timeout_s);
+/* The platform's request id of a request not started yet, copied into buf
+ * when there is a valid one (event mode), else NULL: for log lines. */
+const char *fl_request_id(const fl_request *req, char *buf, size_t n);
 
 /* "index.lua:12" for the Lua function at the given stack level. */
 void fl_context_source(lua_State *L, int level, const char *code_dir, char *out, size_t n);

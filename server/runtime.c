@@ -407,12 +407,13 @@ static void next_work_locked(fl_runtime *rt, vm *v, fl_job **ctl, fl_inv **inv, 
 
 static void answer_expired_job(fl_runtime *rt, fl_job *j, int in_flight)
 {
+    char rid[FL_REQUEST_ID_MAX + 1];
     char msg[256];
     snprintf(msg, sizeof msg,
              "invocation timed out after %d s while it waited for its turn: %d invocation(s) were in flight "
              "(--concurrency %d)",
              j->timeout_s, in_flight, rt->concurrency);
-    fl_response_error(&j->resp, FL_ERR_TIMEOUT, NULL, FL_HERE, msg);
+    fl_response_error(&j->resp, FL_ERR_TIMEOUT, fl_request_id(&j->req, rid, sizeof rid), FL_HERE, msg);
     j->done(j);
 }
 
@@ -803,7 +804,7 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
 static int drained(fl_runtime *rt)
 {
     pthread_mutex_lock(&rt->lock);
-    int d = rt->inflight == 0 && !rt->wait_head;
+    int d = rt->inflight == 0 && !rt->wait_head && rt->init_pending == 0;
     for (int i = 0; d && i < rt->n; i++)
         d = !rt->vms[i].held && !rt->vms[i].start_head && !rt->vms[i].control;
     pthread_mutex_unlock(&rt->lock);
