@@ -81,6 +81,8 @@ fuzz: fuzz-build
 	  $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
 	    -print_final_stats=1 $(FUZZ_BUILD)/fuzz-corpus/$$t tests/fuzz/corpus/json || exit 1; \
 	done
+	$(FUZZ_BUILD)/tests/fuzz/fuzz_http -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
+	  -print_final_stats=1 $(FUZZ_BUILD)/fuzz-corpus/fuzz_http tests/fuzz/corpus/http
 
 image:
 	@tools/deps image
