@@ -67,6 +67,7 @@ struct fl_runtime {
     fl_job *init_jobs; /* one per state */
 
     atomic_uint code_gen; /* bumped by --reload's watcher and by SIGHUP */
+    unsigned newest_gen;  /* (lock) the newest generation a state has loaded */
     fl_reload *reload;
     int swap_pending; /* rebuild jobs of a SIGHUP still running */
     int swap_ok;
@@ -181,7 +182,22 @@ static void loaded_gen(fl_runtime *rt, vm *v, unsigned gen)
 {
     pthread_mutex_lock(&rt->lock);
     v->gen = gen;
+    if (gen > rt->newest_gen)
+        rt->newest_gen = gen;
     pthread_mutex_unlock(&rt->lock);
+}
+
+/* Under lock: v waits for a SIGHUP rebuild while another state already runs
+ * the newer code: it starts nothing new until then, so a client never sees
+ * the old code again after it has seen the new. */
+static int behind_locked(fl_runtime *rt, vm *v)
+{
+    if (v->gen >= rt->newest_gen)
+        return 0;
+    for (fl_job *j = v->control; j; j = j->next)
+        if (j->req.kind == FL_REQ_REBUILD)
+            return 1;
+    return 0;
 }
 
 /* Under lock: what may run on v now, in this order. */
@@ -647,7 +663,7 @@ static vm *take_free_locked(fl_runtime *rt)
     long best_score = 0;
     for (int i = 0; i < rt->n; i++) {
         vm *v = &rt->vms[i];
-        if (v->held || v->owner || v->start_head)
+        if (v->held || v->owner || v->start_head || behind_locked(rt, v))
             continue;
         long score = v->inflight + (v->ready_head ? 1000000L : 0);
         if (!best || score < best_score) {
