@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "fetch.h"
 #include "http.h"
 #include "invoke.h"
 #include "log.h"
@@ -98,6 +99,13 @@ int main(int argc, char **argv)
         fl_config_free(&cfg);
         return st == FL_CONFIG_EXIT_OK ? 0 : 2;
     }
+    /* libcurl's global set-up (TLS library included) once, before any
+     * thread exists: its implicit one on first use is not meant for that */
+    if (fl_fetch_global_init() != 0) {
+        fprintf(stderr, "fnlua: cannot initialize libcurl\n");
+        fl_config_free(&cfg);
+        return 1;
+    }
     int rc;
     if (cfg.command == FL_CMD_INVOKE) {
         fl_log_setup(cfg.log_level, cfg.log_json, 2);
@@ -107,5 +115,6 @@ int main(int argc, char **argv)
         rc = serve(&cfg);
     }
     fl_config_free(&cfg);
+    fl_fetch_global_cleanup();
     return rc;
 }
