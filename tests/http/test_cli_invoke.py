@@ -378,6 +378,8 @@ class CliBadFlagsTest(FnluaCase):
             ("--body given to serve", ["serve", "--dir", handler_path("echo"), "--body"], "--body"),
             ("--env-file given to serve", ["--dir", handler_path("echo"), "--env-file", "x"], "--env-file"),
             ("unknown flag", ["invoke", "--dir", handler_path("echo"), "--bodyy"], "--bodyy"),
+            ("--log-invocations with a bad value", ["invoke", "--dir", handler_path("echo"), "--log-invocations=x"],
+             "--log-invocations"),
         ]
         for name, args, named in cases:
             with self.subTest(name=name):
@@ -387,3 +389,15 @@ class CliBadFlagsTest(FnluaCase):
                 self.assertEqual(out, "")
                 self.assertEqual(len(err.strip().splitlines()), 1, err)
                 self.assertIn(named, err)
+
+
+class CliLogInvocationsTest(FnluaCase):
+    def test_log_invocations_line_on_stderr(self):
+        rc, out, err = cli("results", "--log-invocations", "--header", "X-CFF-Request-Id: cli-inv-1", "-",
+                           input='{"case":"string"}')
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["body"], "hello")
+        lines = [l for l in err.splitlines() if "Finish invoke request 'cli-inv-1', status: ok, duration: " in l]
+        self.assertEqual(len(lines), 1, err)
+        rc, out, err = cli("results", "-", input='{"case":"string"}')
+        self.assertNotIn("Finish invoke request", err)
