@@ -465,7 +465,7 @@ static void print_option(const option *o)
         snprintf(env, sizeof env, "%s%s", o->env, o->parse == parse_switch ? "=1" : "");
     if (o->env_alt)
         snprintf(also, sizeof also, "; %s when %s is not set", o->env_alt, o->env);
-    printf("  %-24s %-22s %s%s (default: %s)\n", name, env, o->help, also, default_text(o, dflt, sizeof dflt));
+    printf("  %-24s %-23s %s%s (default: %s)\n", name, env, o->help, also, default_text(o, dflt, sizeof dflt));
 }
 
 static void print_usage(void)
