@@ -138,6 +138,8 @@ typedef struct invocation {
     fl_runtime *rt;
     fl_header *headers;
     size_t n_headers;
+    fl_header *query;
+    size_t n_query;
     fl_job job;
     int job_used;
 } invocation;
@@ -159,6 +161,39 @@ static void invocation_free(invocation *v)
     }
     free(v->headers);
     v->headers = NULL;
+    free(v->query);
+    v->query = NULL;
+}
+
+/* Stack: unchanged.  An array of {name, value} pairs at idx -> *out, pointing
+ * into the pairs' strings (the array, kept on the stack, keeps them alive). */
+static fl_header *read_pairs(lua_State *L, int idx, size_t *n_out)
+{
+    *n_out = 0;
+    if (!lua_istable(L, idx))
+        return NULL;
+    size_t n = lua_rawlen(L, idx);
+    fl_header *out = calloc(n + 1, sizeof *out);
+    if (!out)
+        luaL_error(L, "out of memory");
+    for (size_t i = 1; i <= n; i++) {
+        lua_rawgeti(L, idx, (lua_Integer)i);
+        if (!lua_istable(L, -1)) {
+            free(out);
+            luaL_error(L, "headers and query must be arrays of {name, value} pairs");
+        }
+        lua_rawgeti(L, -1, 1);
+        lua_rawgeti(L, -2, 2);
+        fl_header *h = &out[(*n_out)++];
+        h->name = lua_tolstring(L, -2, &h->name_len);
+        h->value = lua_tolstring(L, -1, &h->value_len);
+        lua_pop(L, 3);
+        if (!h->name || !h->value) {
+            free(out);
+            luaL_error(L, "a header or query pair is not two strings");
+        }
+    }
+    return out;
 }
 
 static int invocation_gc(lua_State *L)
@@ -199,6 +234,8 @@ static int testing_invoke(lua_State *L)
         event = luaL_checklstring(L, -1, &event_len);
     lua_getfield(L, 1, "headers");
     int headers_idx = lua_gettop(L);
+    lua_getfield(L, 1, "query");
+    int query_idx = lua_gettop(L);
 
     invocation *v = lua_newuserdatauv(L, sizeof *v, 0);
     memset(v, 0, sizeof *v);
@@ -212,22 +249,8 @@ static int testing_invoke(lua_State *L)
         lua_pushstring(L, st == FL_CONFIG_ERROR ? err : "fnlua: bad options");
         return 2;
     }
-    if (lua_istable(L, headers_idx)) {
-        size_t n = lua_rawlen(L, headers_idx);
-        v->headers = calloc(n + 1, sizeof *v->headers);
-        if (!v->headers)
-            return luaL_error(L, "out of memory");
-        for (size_t i = 1; i <= n; i++) {
-            lua_rawgeti(L, headers_idx, (lua_Integer)i);
-            luaL_checktype(L, -1, LUA_TTABLE);
-            lua_rawgeti(L, -1, 1);
-            lua_rawgeti(L, -2, 2);
-            fl_header *h = &v->headers[v->n_headers++];
-            h->name = luaL_checklstring(L, -2, &h->name_len);
-            h->value = luaL_checklstring(L, -1, &h->value_len);
-            lua_pop(L, 3); /* the headers table keeps the pair, so its strings stay */
-        }
-    }
+    v->headers = read_pairs(L, headers_idx, &v->n_headers);
+    v->query = read_pairs(L, query_idx, &v->n_query);
 
     v->rt = fl_runtime_create(&v->cfg, 0);
     if (!v->rt)
@@ -245,10 +268,11 @@ static int testing_invoke(lua_State *L)
     if (!job->resp.error_kind) {
         job->req.kind = v->cfg.mode == FL_MODE_HTTP ? FL_REQ_HTTP : FL_REQ_INVOKE;
         if (job->req.kind == FL_REQ_HTTP) {
-            /* the answer is the envelope, as `fnlua invoke --mode http` prints it; the
-             * query string is left to the path (fnlua.testing puts none there) */
+            /* the answer is the envelope, as `fnlua invoke --mode http` prints it */
             job->req.method = v->cfg.method ? v->cfg.method : event ? "POST" : "GET";
             job->req.path = v->cfg.path ? v->cfg.path : "/";
+            job->req.query = v->query;
+            job->req.n_query = v->n_query;
             job->req.envelope = 1;
         }
         job->req.body = event ? event : "";

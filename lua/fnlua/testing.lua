@@ -192,6 +192,22 @@ function M.invoke(event, opts)
   elseif event ~= nil then
     body = json.encode(event)
   end
+  -- an HTTP function's path: the query goes apart, decoded, as the server splits it
+  local path, query = opts.path, nil
+  if path and path:find("?", 1, true) then
+    local q
+    path, q = path:match("^([^?]*)%?(.*)$")
+    query = {}
+    local function unescape(s)
+      return (s:gsub("+", " "):gsub("%%(%x%x)", function(h)
+        return string.char(tonumber(h, 16))
+      end))
+    end
+    for pair in q:gmatch("[^&]+") do
+      local k, v = pair:match("^([^=]*)=?(.*)$")
+      query[#query + 1] = { unescape(k), unescape(v) }
+    end
+  end
   local user_data = opts.user_data or (opts.context and opts.context.values.user_data) or {}
   local saved = {}
   for k, v in pairs(user_data) do
@@ -203,7 +219,8 @@ function M.invoke(event, opts)
     handler = opts.handler,
     mode = opts.mode,
     method = opts.method,
-    path = opts.path,
+    path = path,
+    query = query,
     -- the limits of an HTTP function come from the options, not its clients' headers
     timeout = opts.timeout and tostring(math.max(1, math.ceil(opts.timeout))),
     memory = opts.memory and tostring(opts.memory),
