@@ -198,6 +198,29 @@ end)
 '''
 
 
+class TestInstalledLayout(Scratch):
+    def test_toolkit_found_beside_the_installed_library(self):
+        """<prefix>/bin/fnlua finds <prefix>/share/fnlua/lua and .../toolkit."""
+        need("busted")
+        from harness import fnlua_bin
+        prefix = self.tmp / "prefix"
+        (prefix / "bin").mkdir(parents=True)
+        shutil.copy2(fnlua_bin(), prefix / "bin" / "fnlua")
+        shutil.copytree(REPO / "lua", prefix / "share" / "fnlua" / "lua")
+        shutil.copytree(REPO / "toolkit", prefix / "share" / "fnlua" / "toolkit")
+        fnlua = str(prefix / "bin" / "fnlua")
+        cp = subprocess.run([fnlua, "new", "inst", "--trigger", "timer"], cwd=self.tmp, capture_output=True, text=True)
+        self.assertEqual(cp.returncode, 0, cp.stderr)
+        cp = subprocess.run([fnlua, "test", "-o", "tap"], cwd=self.tmp / "inst", capture_output=True, text=True)
+        self.assertEqual(cp.returncode, 0, cp.stdout + cp.stderr)
+        self.assertNotIn("not ok", cp.stdout)
+        # without its toolkit: one clear line, exit 2
+        shutil.rmtree(prefix / "share" / "fnlua" / "toolkit")
+        cp = subprocess.run([fnlua, "new", "other"], cwd=self.tmp, capture_output=True, text=True)
+        self.assertEqual(cp.returncode, 2)
+        self.assertIn("toolkit", cp.stderr)
+
+
 class TestRunner(Scratch):
     def setUp(self):
         super().setUp()
