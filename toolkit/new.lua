@@ -4,7 +4,8 @@
 -- anything yet): index.lua for the trigger, event.json (the trigger's sample
 -- event, toolkit/fixtures/<trigger>.json), spec/handler_spec.lua (busted,
 -- run by `fnlua test`), .luacheckrc, .luarc.json (editor), a rockspec for
--- its dependencies, .gitignore and README.md.  The templates are the files
+-- its dependencies, .gitignore, README.md, and the Dockerfile of its image
+-- (toolkit/docker/, when present).  The templates are the files
 -- of toolkit/templates/common/ and toolkit/templates/<trigger>/, with
 -- {{name}} and a few other words replaced in their names and contents.
 -- Exit status: 0 written, 2 usage (nothing written), 1 a write failed.
@@ -140,6 +141,12 @@ add("event.json", read(tool.toolkit .. "/fixtures/" .. trigger .. ".json"))
 add(".luacheckrc", read(tool.toolkit .. "/luacheckrc"))
 if tool.stat(tool.toolkit .. "/luarc.json") == "file" then
   add(".luarc.json", subst(read(tool.toolkit .. "/luarc.json")))
+end
+-- the Docker build of the image (FROM fnlua's base, COPY the folder), when the toolkit has it
+if tool.stat(tool.toolkit .. "/docker") == "directory" then
+  for _, entry in ipairs(assert(tool.dir(tool.toolkit .. "/docker"))) do
+    add(entry, read(tool.toolkit .. "/docker/" .. entry))
+  end
 end
 
 local function mkdirs(path)
