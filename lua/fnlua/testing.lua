@@ -118,14 +118,27 @@ function M.context(values)
   return ctx
 end
 
+-- the stand-in logger writes "LEVEL message" to stderr; log:info(...) and log.info(...) both work
+local Logger = {}
 local function logger_line(level)
-  return function(_, fmt, ...)
-    local msg = select("#", ...) > 0 and string.format(fmt, ...) or tostring(fmt)
+  return function(first, ...)
+    local args = table.pack(...)
+    if first ~= Logger then
+      args = table.pack(first, ...)
+    end
+    local ok, msg = pcall(string.format, table.unpack(args, 1, args.n))
+    if args.n == 1 or not ok then
+      local parts = {}
+      for i = 1, args.n do
+        parts[i] = tostring(args[i])
+      end
+      msg = table.concat(parts, " ")
+    end
     io.stderr:write(level, " ", msg, "\n")
   end
 end
-local Logger = { debug = logger_line("DEBUG"), info = logger_line("INFO"), warn = logger_line("WARN"),
-  error = logger_line("ERROR") }
+Logger.debug, Logger.info, Logger.warn, Logger.error =
+  logger_line("DEBUG"), logger_line("INFO"), logger_line("WARN"), logger_line("ERROR")
 
 function Context:getRequestID() return self.values.request_id or "00000000-0000-0000-0000-000000000000" end
 function Context:getRunningTimeInSeconds() return tonumber(self.values.timeout) or 30 end
@@ -146,7 +159,7 @@ function Context:getSecuritySecretKey() return self.values.secret_key end
 function Context:getSecurityToken() return self.values.security_token end
 function Context:getToken() return self.values.auth_token end
 function Context:getUserData(key) return (self.values.user_data or {})[key] end
-function Context:getLogger() return Logger end
+function Context.getLogger() return Logger end
 
 local function decode_answer(raw)
   local ok, v = pcall(json.decode, raw)
