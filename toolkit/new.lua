@@ -140,7 +140,9 @@ add_tree(tool.toolkit .. "/templates/" .. trigger)
 add("event.json", read(tool.toolkit .. "/fixtures/" .. trigger .. ".json"))
 add(".luacheckrc", read(tool.toolkit .. "/luacheckrc"))
 if tool.stat(tool.toolkit .. "/luarc.json") == "file" then
-  add(".luarc.json", subst(read(tool.toolkit .. "/luarc.json")))
+  -- the definitions of this fnlua, wherever it is installed or checked out
+  local luarc = read(tool.toolkit .. "/luarc.json"):gsub("/usr/share/fnlua/toolkit", (tool.toolkit:gsub("%%", "%%%%")))
+  add(".luarc.json", subst(luarc))
 end
 -- the Docker build of the image (FROM fnlua's base, COPY the folder), when the toolkit has it
 if tool.stat(tool.toolkit .. "/docker") == "directory" then

@@ -80,6 +80,14 @@ class TestScaffold(Scratch):
                 lc = subprocess.run(["luacheck", "--no-color", "."], cwd=d, capture_output=True, text=True)
                 self.assertEqual(lc.returncode, 0, lc.stdout + lc.stderr)
 
+    def test_editor_settings_point_at_this_fnlua(self):
+        if not (REPO / "toolkit" / "luarc.json").is_file():
+            self.skipTest("this fnlua ships no toolkit/luarc.json")
+        d = self.new("edit")
+        luarc = json.loads((d / ".luarc.json").read_text())
+        for lib in luarc.get("workspace.library", []):
+            self.assertTrue(Path(lib).is_dir(), lib)
+
     def test_name_is_substituted(self):
         d = self.new("Orders API")
         self.assertTrue((d / "orders-api-dev-1.rockspec").is_file())
