@@ -13,8 +13,11 @@ usage: fnlua test [DIR] [--output tap|junit|plain] [busted options]
 Runs DIR's busted specs (spec/**/*_spec.lua; DIR defaults to the current
 folder) with require "fnlua.testing" running the handler inside fnlua's
 runtime.  --output: tap (TAP), junit (JUnit XML on stdout), plain (text);
-other options go to busted (busted --help lists them, e.g. --filter,
---tags, --pattern, --verbose).  Exit status: 0 all passed, 1 failures, 2 usage.
+other options go to busted: --filter PATTERN, --filter-out PATTERN,
+--tags T, --exclude-tags T, --pattern P, --shuffle, --seed N, --verbose,
+--keep-going, -Xoutput ARG (e.g. -Xoutput junit.xml: JUnit into that file).
+Exit status: 0 all passed, 1 a test failed or errored (no spec found counts),
+2 usage.
 ]]
 
 local OUTPUTS = { tap = "TAP", junit = "junit", plain = "plainTerminal", utf = "utfTerminal", json = "json" }

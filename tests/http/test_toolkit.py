@@ -279,6 +279,14 @@ class TestRunner(Scratch):
                 cp = self.fnlua_test(d, *args)
                 self.assertEqual(cp.returncode, 2, decode(cp))
 
+    def test_no_specs_is_a_failure(self):
+        d = self.tmp / "untested"
+        d.mkdir()
+        (d / "index.lua").write_text("return { handler = function() return 1 end }\n")
+        cp = self.fnlua_test(d)
+        self.assertEqual(cp.returncode, 1, decode(cp))
+        self.assertIn("spec", decode(cp)[0])
+
     def test_outside_fnlua_test_the_helper_says_so(self):
         d = self.tmp / "direct"
         d.mkdir()
