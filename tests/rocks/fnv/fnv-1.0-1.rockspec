@@ -1,5 +1,5 @@
 -- A rock with a C module, built by luarocks' builtin build type against
--- Debian's liblua5.4-dev headers (tests/toolkit/test_rocks.sh, no network).
+-- Debian's liblua5.4-dev headers (tests/http/test_toolkit.py, no network).
 rockspec_format = "3.0"
 package = "fnv"
 version = "1.0-1"

@@ -1,4 +1,4 @@
--- A pure-Lua rock, installed from this folder by tests/toolkit/test_rocks.sh (no network).
+-- A pure-Lua rock, installed from this folder by tests/http/test_toolkit.py (no network).
 rockspec_format = "3.0"
 package = "greet"
 version = "1.0-1"
