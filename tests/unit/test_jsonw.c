@@ -4,9 +4,10 @@
  *
  * Log lines, error objects and envelopes are quoted by these writers, so
  * their bytes are part of what clients and log services see.  ref_quote below
- * is the quoting exactly as fnlua 2f8c794 had it inside the Lua JSON codec
- * (json.c), kept verbatim as the oracle: every tricky string and a few
- * hundred thousand generated ones must come out byte for byte the same.
+ * restates, one byte at a time, the quoting fnlua had inside the Lua JSON
+ * codec (json.c) before the writers moved to jsonw.c; it is the oracle:
+ * every tricky string and a few hundred thousand generated ones must come
+ * out byte for byte the same.
  * lua-cjson (the `cjson` module handlers may use) quotes differently ("/" as
  * "\/", invalid UTF-8 passed through) and is not what fnlua writes.
  */
@@ -15,7 +16,7 @@
 
 #include "buf.h"
 #include "check.h"
-#include "json.h"
+#include "jsonw.h"
 
 /* ---------------------------------------------------------------- the oracle */
 
