@@ -7,8 +7,8 @@
  * same rows (tests/unit/test_errors.c compares them).  A failure picks its
  * kind where it is known and passes the fl_errkind along; nothing matches
  * errorType strings.  To add a kind: one FL_ERRKIND line here, its row in
- * docs/errors.md, and the code that raises it.  Plain C; uses log.h, and
- * convert.h for the error object's JSON.
+ * docs/errors.md, and the code that raises it.  Plain C; uses log.h.
+ * answer.h writes the error object of a kind.
  */
 #ifndef FL_ERRORS_H
 #define FL_ERRORS_H

@@ -18,7 +18,9 @@
 
 #include <microhttpd.h>
 
+#include "answer.h"
 #include "errors.h"
+#include "hlist.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -170,16 +172,15 @@ static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const f
     if (!r)
         return MHD_NO;
     int has_type = 0;
-    for (size_t off = 0; headers && off < headers->len;) {
-        const char *k = headers->data + off;
-        const char *v = k + strlen(k) + 1;
-        off = (size_t)(v + strlen(v) + 1 - headers->data);
-        if (strcasecmp(k, "Content-Type") == 0)
+    size_t off = 0;
+    fl_header p;
+    while (headers && fl_hlist_next(headers, &off, &p)) {
+        if (strcasecmp(p.name, "Content-Type") == 0)
             has_type = 1;
-        if (strcasecmp(k, "Content-Length") == 0 || strcasecmp(k, "Transfer-Encoding") == 0 ||
-            strcasecmp(k, "Connection") == 0)
+        if (strcasecmp(p.name, "Content-Length") == 0 || strcasecmp(p.name, "Transfer-Encoding") == 0 ||
+            strcasecmp(p.name, "Connection") == 0)
             continue; /* framing is the server's business */
-        MHD_add_response_header(r, k, v);
+        MHD_add_response_header(r, p.name, p.value);
     }
     if (json && !has_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");

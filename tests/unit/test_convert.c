@@ -1,15 +1,17 @@
 /*
  * test_convert.c - convert.c: request -> Lua values, handler result ->
- * envelope -> JSON (every row of spec section 4), error -> error object.
+ * envelope -> JSON (every rule of docs/handler-api.md), error -> error object
+ * (the JSON text itself is answer.c's, whose own cases are in test_answer.c).
  *
  * toenv(v) converts v with fl_convert_result_to_envelope inside lua_pcall
- * and returns fl_convert_envelope_to_json's text; it raises when the Lua
+ * and returns fl_answer_envelope_json's text; it raises when the Lua
  * stack is not left as it was found.
  */
 #include <string.h>
 
 #include "call.h"
 #include "check.h"
+#include "answer.h"
 #include "convert.h"
 #include "json.h"
 #include "luahelp.h"
@@ -30,7 +32,7 @@ static int toenv(lua_State *Ls)
     if (lua_gettop(Ls) != top)
         return luaL_error(Ls, "stack changed: %d -> %d", top, lua_gettop(Ls));
     fl_buf_reset(&out);
-    fl_convert_envelope_to_json(&env, &out);
+    fl_answer_envelope_json(&env, &out);
     lua_pushlstring(Ls, out.data, out.len);
     return 1;
 }
@@ -222,7 +224,7 @@ static void test_envelope_json(void)
     fl_envelope_init(&e);
     fl_buf o;
     fl_buf_init(&o);
-    fl_convert_envelope_to_json(&e, &o);
+    fl_answer_envelope_json(&e, &o);
     CHECK_STR("fresh envelope -> 200, no headers, empty body", fl_buf_cstr(&o),
               "{\"isBase64Encoded\":false,\"statusCode\":200,\"headers\":{},\"body\":\"\"}");
 
@@ -231,7 +233,7 @@ static void test_envelope_json(void)
     fl_buf_add(&e.headers, pairs, sizeof pairs - 1);
     fl_buf_adds(&e.body, "line1\nline2\x01");
     fl_buf_reset(&o);
-    fl_convert_envelope_to_json(&e, &o);
+    fl_answer_envelope_json(&e, &o);
     CHECK_STR("envelope with repeated header -> one name, values joined, all escaped", fl_buf_cstr(&o),
               "{\"isBase64Encoded\":false,\"statusCode\":302,\"headers\":{\"Location\":\"/x\","
               "\"Set-Cookie\":\"a=1, b=2\",\"X-Q\":\"\\\"q\\\"\"},\"body\":\"line1\\nline2\\u0001\"}");
@@ -240,7 +242,7 @@ static void test_envelope_json(void)
     fl_buf_reset(&e.body);
     fl_buf_add(&e.body, "\xff", 1);
     fl_buf_reset(&o);
-    fl_convert_envelope_to_json(&e, &o);
+    fl_answer_envelope_json(&e, &o);
     CHECK("envelope with invalid UTF-8 body -> still valid UTF-8 JSON", fl_utf8_valid(o.data, o.len));
     fl_buf_free(&o);
     fl_envelope_free(&e);
@@ -382,6 +384,12 @@ static int run_chunk(lua_State *Ls)
     return 0;
 }
 
+/* The error object of a failed Lua call, as the worker writes it. */
+static void error_json(const char *type, const fl_error *err, fl_buf *o)
+{
+    fl_answer_error_json(o, type, err->message.data, err->message.len, err->traceback.data, err->traceback.len);
+}
+
 static void test_error_json(void)
 {
     fl_error err;
@@ -389,7 +397,7 @@ static void test_error_json(void)
     fl_buf o;
     fl_buf_init(&o);
 
-    fl_convert_error_to_json("HandlerError", &err, &o);
+    error_json("HandlerError", &err, &o);
     CHECK_STR("empty error -> object with empty message and stackTrace []", fl_buf_cstr(&o),
               "{\"errorType\":\"HandlerError\",\"errorMessage\":\"\",\"stackTrace\":[]}");
 
@@ -397,7 +405,7 @@ static void test_error_json(void)
     fl_buf_adds(&err.traceback, "stack traceback:\n\t[C]: in function 'error'\n\tindex.lua:3: in function "
                                 "'handler'\n\t[C]: in ?");
     fl_buf_reset(&o);
-    fl_convert_error_to_json("HandlerError", &err, &o);
+    error_json("HandlerError", &err, &o);
     CHECK_STR("error with traceback -> stackTrace of frames without title or tabs", fl_buf_cstr(&o),
               "{\"errorType\":\"HandlerError\",\"errorMessage\":\"index.lua:3: bad \\\"thing\\\"\\n\","
               "\"stackTrace\":[\"[C]: in function 'error'\",\"index.lua:3: in function 'handler'\",\"[C]: in ?\"]}");
@@ -405,7 +413,7 @@ static void test_error_json(void)
     fl_buf_reset(&err.traceback);
     fl_buf_adds(&err.traceback, "stack traceback:\n\tindex.lua:1: in main chunk\n");
     fl_buf_reset(&o);
-    fl_convert_error_to_json("X", &err, &o);
+    error_json("X", &err, &o);
     CHECK_CONTAINS("traceback ending in a newline -> no empty frame", fl_buf_cstr(&o),
                    "\"stackTrace\":[\"index.lua:1: in main chunk\"]}");
 
@@ -417,7 +425,7 @@ static void test_error_json(void)
     CHECK_INT("Lua error() through fl_call -> LUA_ERRRUN", rc, LUA_ERRRUN);
     CHECK_INT("fl_call -> stack unchanged", lua_gettop(L), 0);
     fl_buf_reset(&o);
-    fl_convert_error_to_json("HandlerError", &err, &o);
+    error_json("HandlerError", &err, &o);
     lua_pushlstring(L, o.data, o.len);
     lua_setglobal(L, "errjson");
     EVAL("Lua error -> error object that is valid JSON", "return type(jdecode(errjson))", "table");
