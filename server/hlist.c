@@ -6,22 +6,13 @@
 
 void fl_hlist_add(fl_buf *h, const char *name, size_t name_len, const char *value, size_t value_len)
 {
-    fl_buf_add(h, name, name_len);
-    fl_buf_addc(h, '\0');
-    fl_buf_add(h, value, value_len);
-    fl_buf_addc(h, '\0');
-}
-
-int fl_hlist_next(const fl_buf *h, size_t *off, fl_header *p)
-{
-    if (*off >= h->len)
-        return 0;
-    p->name = h->data + *off;
-    p->name_len = strlen(p->name);
-    p->value = p->name + p->name_len + 1;
-    p->value_len = strlen(p->value);
-    *off += p->name_len + 1 + p->value_len + 1;
-    return 1;
+    fl_buf_reserve(h, name_len + value_len + 2);
+    char *p = h->data + h->len;
+    memcpy(p, name, name_len);
+    p[name_len] = '\0';
+    memcpy(p + name_len + 1, value, value_len);
+    p[name_len + 1 + value_len] = '\0';
+    h->len += name_len + value_len + 2;
 }
 
 int fl_hlist_has(const fl_buf *h, const char *name)

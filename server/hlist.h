@@ -13,6 +13,7 @@
 #define FL_HLIST_H
 
 #include <stddef.h>
+#include <string.h>
 
 #include "buf.h"
 #include "request.h"
@@ -20,8 +21,19 @@
 /* Appends the pair name: value. */
 void fl_hlist_add(fl_buf *h, const char *name, size_t name_len, const char *value, size_t value_len);
 /* The pair at *off into p (name and value NUL-terminated) and *off past it;
- * 0 at the end.  Start with *off = 0. */
-int fl_hlist_next(const fl_buf *h, size_t *off, fl_header *p);
+ * 0 at the end.  Start with *off = 0.  Inline: it runs for every header of
+ * every answer. */
+static inline int fl_hlist_next(const fl_buf *h, size_t *off, fl_header *p)
+{
+    if (*off >= h->len)
+        return 0;
+    p->name = h->data + *off;
+    p->name_len = strlen(p->name);
+    p->value = p->name + p->name_len + 1;
+    p->value_len = strlen(p->value);
+    *off += p->name_len + 1 + p->value_len + 1;
+    return 1;
+}
 /* 1 when a pair is named name (ASCII case ignored). */
 int fl_hlist_has(const fl_buf *h, const char *name);
 

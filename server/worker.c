@@ -381,15 +381,14 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
         fail(w, &o, resp);
         fresh = recover(w, st, inv->lim.exceeded);
     } else {
-        fl_buf why;
-        fl_buf_init(&why);
+        fl_buf why = {0}; /* allocated only when the answer fails */
         o.kind = fl_answer_from_envelope(&w->env, req->kind == FL_REQ_HTTP && !req->envelope, resp, &why);
         if (o.kind != FL_ERR_NONE) {
             fl_error_reset(&w->err);
             fl_buf_add(&w->err.message, why.data, why.len);
+            fl_buf_free(&why);
             fail(w, &o, resp);
         }
-        fl_buf_free(&why);
     }
     if (fl_log_enabled(FL_LOG_DEBUG))
         fl_logf(FL_LOG_DEBUG, inv->ctx.request_id, FL_HERE,
