@@ -454,82 +454,6 @@ static void test_error_json(void)
     fl_error_free(&err);
 }
 
-/* ---------------------------------------------------------------- plain C helpers */
-
-/* The text of b with every \\ufffd escape written as the raw U+FFFD bytes:
- * either form is a correct rendering of an invalid byte. */
-static const char *replacement_unescaped(fl_buf *b)
-{
-    const char *s = fl_buf_cstr(b);
-    char *p;
-    while ((p = strstr(s, "\\ufffd")) != NULL) {
-        memcpy(p, "\xef\xbf\xbd", 3);
-        memmove(p + 3, p + 6, strlen(p + 6) + 1);
-        b->len -= 3;
-    }
-    return s;
-}
-
-#define UTF8(name, lit, want) CHECK_INT(name, fl_utf8_valid(lit, sizeof(lit) - 1), want)
-
-static void test_utf8_and_quote(void)
-{
-    UTF8("UTF-8 empty -> valid", "", 1);
-    UTF8("UTF-8 ASCII -> valid", "hello, world 0123456789", 1);
-    UTF8("UTF-8 embedded NUL -> valid", "a\0b", 1);
-    UTF8("UTF-8 2-byte e-acute -> valid", "caf\xc3\xa9", 1);
-    UTF8("UTF-8 3-byte euro -> valid", "\xe2\x82\xac", 1);
-    UTF8("UTF-8 4-byte emoji -> valid", "\xf0\x9f\x98\x80", 1);
-    UTF8("UTF-8 U+10FFFF -> valid", "\xf4\x8f\xbf\xbf", 1);
-    UTF8("UTF-8 U+FFFF -> valid", "\xef\xbf\xbf", 1);
-    UTF8("UTF-8 lone continuation byte -> invalid", "a\x80", 0);
-    UTF8("UTF-8 byte ff -> invalid", "\xff", 0);
-    UTF8("UTF-8 byte f5 lead -> invalid", "\xf5\x80\x80\x80", 0);
-    UTF8("UTF-8 overlong c0 80 -> invalid", "\xc0\x80", 0);
-    UTF8("UTF-8 overlong c1 bf -> invalid", "\xc1\xbf", 0);
-    UTF8("UTF-8 overlong e0 80 80 -> invalid", "\xe0\x80\x80", 0);
-    UTF8("UTF-8 overlong f0 80 80 80 -> invalid", "\xf0\x80\x80\x80", 0);
-    UTF8("UTF-8 surrogate ed a0 80 -> invalid", "\xed\xa0\x80", 0);
-    UTF8("UTF-8 above U+10FFFF f4 90 80 80 -> invalid", "\xf4\x90\x80\x80", 0);
-    UTF8("UTF-8 truncated 2-byte at end -> invalid", "abc\xc3", 0);
-    UTF8("UTF-8 truncated 4-byte at end -> invalid", "\xf0\x9f\x98", 0);
-    UTF8("UTF-8 lead byte followed by ASCII -> invalid", "\xc3(", 0);
-    UTF8("UTF-8 invalid byte after 16 ASCII bytes -> invalid", "0123456789abcdef\xff", 0);
-    UTF8("UTF-8 invalid byte in the middle of a long text -> invalid",
-         "0123456789abcdef\xfe"
-         "0123456789abcdef",
-         0);
-    UTF8("UTF-8 multibyte after 8 ASCII bytes -> valid",
-         "01234567\xc3\xa9"
-         "01234567",
-         1);
-    CHECK_INT("UTF-8 length honoured: stop before a bad byte -> valid", fl_utf8_valid("ab\xff", 2), 1);
-
-    fl_buf b;
-    fl_buf_init(&b);
-    fl_json_quote(&b, "a\"b\\c/d", 7);
-    CHECK_STR("quote: \" and \\ escaped, / kept", fl_buf_cstr(&b), "\"a\\\"b\\\\c/d\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "\n\r\t\b\f\x01\x1f\x7f", 8);
-    CHECK_STR("quote: control bytes -> short or \\u escapes, DEL kept", fl_buf_cstr(&b),
-              "\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "a\0b", 3);
-    CHECK_STR("quote: NUL byte -> \\u0000", fl_buf_cstr(&b), "\"a\\u0000b\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "\xc3\xa9\xff\xe2\x82", 5);
-    CHECK_STR("quote: valid UTF-8 kept, each bad byte -> U+FFFD", replacement_unescaped(&b),
-              "\"\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "", 0);
-    CHECK_STR("quote: empty -> \"\"", fl_buf_cstr(&b), "\"\"");
-    fl_buf_reset(&b);
-    fl_buf_adds(&b, "x=");
-    fl_json_quote(&b, "y", 1);
-    CHECK_STR("quote: appends to what the buffer holds", fl_buf_cstr(&b), "x=\"y\"");
-    fl_buf_free(&b);
-}
-
 int main(void)
 {
     fl_envelope_init(&env);
@@ -546,7 +470,6 @@ int main(void)
     test_event_and_headers();
     test_http_event();
     test_error_json();
-    test_utf8_and_quote();
     lh_close(L);
     fl_envelope_free(&env);
     fl_buf_free(&out);
