@@ -9,7 +9,8 @@
  * every tricky string and a few hundred thousand generated ones must come
  * out byte for byte the same.
  * lua-cjson (the `cjson` module handlers may use) quotes differently ("/" as
- * "\/", invalid UTF-8 passed through) and is not what fnlua writes.
+ * "\/", DEL as \u007f, invalid UTF-8 passed through as it is) and is not
+ * what fnlua writes.
  */
 #include <stdint.h>
 #include <string.h>
