@@ -35,7 +35,8 @@
     X(SHUTTING_DOWN, "ShuttingDown", 503, DEBUG, -1, "the instance is stopping")                                       \
     X(SERVER_BUSY, "ServerBusy", 503, DEBUG, -1, "the request bodies held at once reach 4 x --max-body")               \
     X(TOO_MANY_CONNECTIONS, "TooManyConnections", 503, DEBUG, -1, "more connections are open than --max-connections")  \
-    X(SERVICE_UNAVAILABLE, "ServiceUnavailable", 503, ERROR, 1, "no memory for a new invocation")
+    X(SERVICE_UNAVAILABLE, "ServiceUnavailable", 503, ERROR, 1,                                                        \
+      "no memory for a new invocation, or its Lua state was lost to stuck code")
 
 #define FL_ERRKIND_ENUM(e, name, status, level, exit_code, meaning) FL_ERR_##e,
 typedef enum fl_errkind {

@@ -439,6 +439,7 @@ fl_inv *fl_worker_inv_new(fl_worker *w, const fl_request *req, fl_response *resp
             return NULL;
         inv->ctx.code_dir = w->cfg->dir;
     }
+    fl_context_begin(&inv->ctx, req, w->cfg->timeout_s, w->cfg->memory_mb); /* its id and deadline known now */
     inv->w = w;
     inv->req = req;
     inv->resp = resp;
@@ -465,7 +466,6 @@ fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
 {
     fl_state *st = inv->st = w->st;
     inv->started = fl_now();
-    fl_context_begin(&inv->ctx, inv->req, w->cfg->timeout_s, w->cfg->memory_mb);
     w->budget = inv->budget = fl_worker_budget(inv->ctx.memory_mb, w->n_workers);
     inv->lim = (fl_limits_run){fl_context_answer_by(&inv->ctx), 0, 0, 0};
     inv->co_ref = take_coroutine(st, &inv->co);
