@@ -952,6 +952,10 @@ static void replace_stuck(fl_runtime *rt, int i)
     fl_job *victims = v->flight;
     v->flight = NULL;
     rt->inflight -= v->inflight;
+    if (pthread_create(&nv->thread, NULL, loop_main, nv) == 0) /* it waits for the lock */
+        nv->has_thread = 1;
+    else
+        FL_ERROR("cannot start the loop thread of the state replacing Lua state %d", i);
     rt->vms[i] = nv;
     v->next_stuck = rt->stuck;
     rt->stuck = v;
@@ -981,10 +985,6 @@ static void replace_stuck(fl_runtime *rt, int i)
     abandon(job, v->stuck_rid, FL_ERR_TIMEOUT, msg, on_http);
     pthread_mutex_unlock(&rt->lock);
 
-    if (pthread_create(&nv->thread, NULL, loop_main, nv) == 0)
-        nv->has_thread = 1;
-    else
-        FL_ERROR("cannot start the loop thread of the state replacing Lua state %d", i);
     pthread_detach(v->thread); /* ends by itself: at once, or when the stuck code returns */
     fl_loop_wake(v->loop);
     FL_ERROR("Lua state %d is stuck in request %s (on %s thread, %.1f s past its deadline): replaced by a fresh "
