@@ -28,10 +28,12 @@
 #include <lua.h>
 #include <microhttpd.h>
 
-#include "convert.h" /* FL_RESULT_MAX: the platform's payload limit, also the request body's */
+#include "answer.h" /* FL_RESULT_MAX: the platform's payload limit, also the request body's */
 
 static const char usage_head[] = "usage: fnlua [serve] [options]\n"
                                  "       fnlua invoke [options] [--header 'X-CFF-Name: value']... [EVENT_FILE|-]\n"
+                                 "       fnlua new DIR [--trigger apig|http|timer|smn|obs|kafka|dis|lts|cts]\n"
+                                 "       fnlua test [DIR] [--output tap|junit|plain] [busted options]\n"
                                  "\n"
                                  "Runs Lua 5.4 functions for Huawei Cloud FunctionGraph (event and HTTP functions).\n"
                                  "\n"

@@ -4,7 +4,7 @@
  * The HTTP glue (http.c) and `fnlua invoke` (invoke.c) fill an fl_request;
  * the runtime fills the fl_response.  Neither side sees the other's
  * machinery: no libmicrohttpd here, no Lua.  An error answer carries its
- * kind (errors.h).
+ * kind (errors.h); answer.h writes answers and error objects.
  */
 #ifndef FL_REQUEST_H
 #define FL_REQUEST_H
@@ -13,6 +13,9 @@
 
 #include "buf.h"
 #include "errors.h"
+
+/* Longest request id kept (longer ones are replaced by a generated one). */
+#define FL_REQUEST_ID_MAX 128
 
 typedef struct fl_header {
     const char *name;
@@ -42,7 +45,7 @@ typedef struct fl_request {
 
 typedef struct fl_response {
     int status;
-    fl_buf headers; /* "Name\0Value\0" pairs */
+    fl_buf headers; /* HTTP functions: the packed header list (hlist.h) */
     fl_buf body;
     fl_errkind error_kind; /* FL_ERR_NONE, or the kind of the error object in body */
 } fl_response;
@@ -50,13 +53,18 @@ typedef struct fl_response {
 void fl_response_init(fl_response *r);
 void fl_response_free(fl_response *r);
 void fl_response_reset(fl_response *r);
-/* r := k's status and the error object {errorType, errorMessage: msg,
- * stackTrace: []}; the line "errorType: msg" is logged at k's level. */
-void fl_response_error(fl_response *r, fl_errkind k, const char *request_id, const char *source, const char *msg);
 /* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
 double fl_now(void);
 /* Percent-decodes s in place ('+' is a space when plus is set); returns the new length. */
 size_t fl_url_decode(char *s, size_t n, int plus);
+
+/* Defined in context.c, with the other rules for X-CFF-* headers.  When a
+ * request not started yet must be answered: its deadline (monotonic
+ * seconds, the answer margin taken), with its timeout in seconds put in
+ * *timeout_s; and its request id copied into buf when there is a valid one
+ * (event mode), else NULL: for log lines. */
+double fl_request_answer_by(const fl_request *req, int default_timeout_s, int *timeout_s);
+const char *fl_request_id(const fl_request *req, char *buf, size_t n);
 
 #endif

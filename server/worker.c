@@ -6,15 +6,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "base64.h"
+#include "call.h"
+#include "context.h"
+#include "convert.h"
+#include "limit.h"
+#include "loader.h"
+
 #include "lfetch.h"
 #include "lib.h"
 #include "log.h"
 
 #define MiB (1024.0 * 1024.0)
+
+/* One Lua state with what was loaded into it.  Two may exist at once while
+ * a SIGHUP rebuild prepares the replacement. */
+typedef struct fl_state {
+    fl_limits limits; /* first: the allocator's ud and the deadline hook find it */
+    lua_State *L;
+    fl_loaded loaded;
+    int ready;              /* handler loaded and initializer run in this state */
+    fl_errkind fails_as;    /* what a failure of the main thread's call is: load or initializer */
+    fl_waiter *running;     /* waiter of the invocation running now (loop.h's slot) */
+    fl_invocation *current; /* its context: what print logs under (context.h) */
+    int free_refs[32];      /* finished coroutines kept for the next invocations */
+    int n_free;
+    int inflight;          /* invocations started in this state and not finished */
+    int retiring;          /* replaced: 1 close when empty, 2 run the shutdown hook first */
+    struct fl_state *next; /* the worker's list of retiring states */
+} fl_state;
+
+/* One invocation in flight in a worker's Lua state: many may be, each in
+ * its own coroutine, with its own context, deadline and error. */
+typedef struct fl_inv {
+    fl_worker *w;
+    fl_state *st; /* the state it runs in: a rebuild does not move it */
+    const fl_request *req;
+    fl_response *resp;
+    lua_State *co;
+    int co_ref;
+    fl_invocation ctx;
+    fl_limits_run lim;
+    size_t budget;
+    fl_waiter waiter;    /* ready() and ud are the runtime's */
+    fl_errkind fails_as; /* what a failure now is: InvalidEvent, HandlerError, ResultError */
+    double started;
+    struct fl_inv *next; /* the runtime's queues */
+    void *job;           /* the runtime's */
+} fl_inv;
+
+struct fl_worker {
+    int id;
+    int n_workers;
+    const fl_config *cfg;
+    size_t budget;            /* Lua heap bytes the state may hold during a call */
+    fl_state *st;             /* the state new invocations start in */
+    fl_state *retired;        /* replaced states that invocations still run in */
+    fl_loop *loop;            /* where this state's invocations wait (NULL: they wait in place) */
+    const atomic_int *cancel; /* the runtime's "stop everything" flag */
+    unsigned generation;      /* code generation the state was loaded from (--reload) */
+    int inflight;             /* invocations started in the state and not finished */
+    fl_invocation idle_ctx;   /* the context of load, initializer and shutdown hook */
+    fl_inv *spare;            /* finished invocation records, for reuse */
+    fl_error err;
+    fl_envelope env;
+};
 
 size_t fl_worker_budget(int memory_mb, int n_workers)
 {
@@ -68,9 +127,11 @@ static void state_free(fl_state *st)
     free(st);
 }
 
-int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl_loop *loop, const atomic_int *cancel)
+fl_worker *fl_worker_new(const fl_config *cfg, int id, int n_workers, fl_loop *loop, const atomic_int *cancel)
 {
-    memset(w, 0, sizeof *w);
+    fl_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
     w->id = id;
     w->n_workers = n_workers;
     w->cfg = cfg;
@@ -82,11 +143,17 @@ int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl
     fl_error_init(&w->err);
     fl_envelope_init(&w->env);
     w->st = state_new(w);
-    return w->st ? 0 : -1;
+    if (!w->st) {
+        fl_worker_free(w);
+        return NULL;
+    }
+    return w;
 }
 
 void fl_worker_free(fl_worker *w)
 {
+    if (!w)
+        return;
     state_free(w->st);
     w->st = NULL;
     while (w->retired) {
@@ -101,6 +168,7 @@ void fl_worker_free(fl_worker *w)
     }
     fl_error_free(&w->err);
     fl_envelope_free(&w->env);
+    free(w);
 }
 
 int fl_worker_ready(const fl_worker *w)
@@ -199,13 +267,8 @@ static void fail(fl_worker *w, const outcome *o, fl_response *resp)
     }
     if (o->kind == FL_ERR_INVALID_EVENT || o->kind == FL_ERR_RESULT || o->kind == FL_ERR_RESULT_TOO_LARGE)
         fl_buf_reset(&w->err.traceback); /* no handler code is on the stack: nothing to show */
-    const char *type = fl_errkind_get(kind)->name;
-    fl_response_reset(resp);
-    resp->status = fl_errkind_get(kind)->status;
-    resp->error_kind = kind;
-    fl_convert_error_to_json(type, &w->err, &resp->body);
-    fl_errkind_log(kind, o->ctx->req ? o->ctx->request_id : NULL, FL_HERE, w->err.message.data, w->err.message.len,
-                   w->err.traceback.data, w->err.traceback.len);
+    fl_answer_error(resp, kind, o->ctx->req ? o->ctx->request_id : NULL, FL_HERE, w->err.message.data,
+                    w->err.message.len, w->err.traceback.data, w->err.traceback.len);
 }
 
 /* A failure of the state's main thread (load, initializer). */
@@ -334,23 +397,6 @@ static int invoke_main(lua_State *L)
     return invoke_done(L, LUA_OK, (lua_KContext)inv);
 }
 
-/* The envelope as a plain HTTP response (HTTP functions). */
-static int envelope_to_http(fl_worker *w, fl_response *resp)
-{
-    resp->status = w->env.status;
-    fl_buf_add(&resp->headers, w->env.headers.data, w->env.headers.len);
-    if (w->env.is_base64) {
-        if (!fl_base64_decode(&resp->body, w->env.body.data ? w->env.body.data : "", w->env.body.len)) {
-            fl_error_reset(&w->err);
-            fl_error_set(&w->err, "cannot decode body: isBase64Encoded is true but the body is not valid base64");
-            return -1;
-        }
-    } else {
-        fl_buf_add(&resp->body, w->env.body.data, w->env.body.len);
-    }
-    return 0;
-}
-
 /* A coroutine for a new invocation: a finished one kept for reuse, or new. */
 static int take_coroutine(fl_state *st, lua_State **co)
 {
@@ -382,19 +428,6 @@ static void give_back_coroutine(fl_state *st, fl_inv *inv, int clean)
     inv->co_ref = LUA_NOREF;
 }
 
-/* A result over the platform's response limit. */
-static void too_large(fl_worker *w, outcome *o, fl_response *resp, size_t n, const char *what)
-{
-    fl_error_reset(&w->err);
-    fl_error_set(&w->err,
-                 "%s %zu bytes, over the platform's limit of %d bytes; "
-                 "return less data or store it elsewhere (e.g. OBS) and return a link",
-                 what, n, FL_RESULT_MAX);
-    o->kind = FL_ERR_RESULT_TOO_LARGE;
-    fail(w, o, resp);
-    fl_buf_shrink(&resp->body, 1 << 20);
-}
-
 /* The invocation's coroutine returned, failed or yielded on its own. */
 static void finish(fl_worker *w, fl_inv *inv, int rc)
 {
@@ -416,21 +449,15 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
     if (rc != LUA_OK) {
         fail(w, &o, resp);
         fresh = recover(w, st, inv->lim.exceeded);
-    } else if (w->env.too_large) {
-        /* the body alone is over the limit: refused before it was encoded */
-        too_large(w, &o, resp, w->env.too_large, "the result's body is");
-    } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
-        if (envelope_to_http(w, resp) != 0) {
-            o.kind = FL_ERR_RESULT;
-            fail(w, &o, resp);
-        } else if (resp->body.len > FL_RESULT_MAX) {
-            too_large(w, &o, resp, resp->body.len, "the response body is");
-        }
     } else {
-        resp->status = 200;
-        fl_convert_envelope_to_json(&w->env, &resp->body);
-        if (resp->body.len > FL_RESULT_MAX)
-            too_large(w, &o, resp, resp->body.len, "the result is");
+        fl_buf why = {0}; /* allocated only when the answer fails */
+        o.kind = fl_answer_from_envelope(&w->env, req->kind == FL_REQ_HTTP && !req->envelope, resp, &why);
+        if (o.kind != FL_ERR_NONE) {
+            fl_error_reset(&w->err);
+            fl_buf_add(&w->err.message, why.data, why.len);
+            fl_buf_free(&why);
+            fail(w, &o, resp);
+        }
     }
     if (w->cfg->log_invocations)
         fl_log_invocation(inv->ctx.request_id, FL_HERE,
@@ -485,6 +512,7 @@ fl_inv *fl_worker_inv_new(fl_worker *w, const fl_request *req, fl_response *resp
             return NULL;
         inv->ctx.code_dir = w->cfg->dir;
     }
+    fl_context_begin(&inv->ctx, req, w->cfg->timeout_s, w->cfg->memory_mb); /* its id and deadline known now */
     inv->w = w;
     inv->req = req;
     inv->resp = resp;
@@ -507,11 +535,25 @@ void fl_worker_inv_free(fl_worker *w, fl_inv *inv)
     w->spare = inv;
 }
 
+void *fl_inv_job(const fl_inv *inv)
+{
+    return inv->job;
+}
+
+const char *fl_inv_request_id(const fl_inv *inv)
+{
+    return inv->ctx.request_id;
+}
+
+double fl_inv_answer_by(const fl_inv *inv)
+{
+    return fl_context_answer_by(&inv->ctx);
+}
+
 fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
 {
     fl_state *st = inv->st = w->st;
     inv->started = fl_now();
-    fl_context_begin(&inv->ctx, inv->req, w->cfg->timeout_s, w->cfg->memory_mb);
     w->budget = inv->budget = fl_worker_budget(inv->ctx.memory_mb, w->n_workers);
     inv->lim = (fl_limits_run){fl_context_answer_by(&inv->ctx), 0, 0, 0};
     inv->co_ref = take_coroutine(st, &inv->co);
@@ -560,7 +602,8 @@ static int shutdown_body(lua_State *L)
 
 void fl_worker_shutdown(fl_worker *w)
 {
-    state_shutdown(w, w->st);
+    if (w->st)
+        state_shutdown(w, w->st);
 }
 
 static void state_shutdown(fl_worker *w, fl_state *st)
