@@ -134,6 +134,59 @@ class MetaCoversApiTest(unittest.TestCase):
         used = set(re.findall(r"\b(fnlua\.(?:event\.)?[A-Z]\w*|fnlua\.\w+\.[A-Z]\w*)", all_meta))
         self.assertEqual(sorted(used - defined), [])
 
+    def test_event_shapes_match_the_trigger_fixtures(self):
+        """Every key of each trigger's sample event (toolkit/fixtures) is a field of its class, at every level
+        a class describes."""
+        text = (META / "events.lua").read_text(encoding="utf-8")
+        classes = {}
+        for m in re.finditer(r"^---@class (fnlua\.event\.\w+)\n((?:---@field .*\n)*)", text, re.M):
+            classes[m[1]] = dict(re.findall(r"^---@field (\w+)\??\s+(\S+)", m[2], re.M))
+
+        def check(value, cls, where):
+            if isinstance(value, list):
+                for i, v in enumerate(value):
+                    check(v, cls, f"{where}[{i + 1}]")
+                return
+            self.assertIsInstance(value, dict, where)
+            fields = classes[cls]
+            for key, v in value.items():
+                self.assertIn(key, fields, f"{where}.{key} is not a field of {cls}")
+                inner = re.match(r"(fnlua\.event\.\w+)", fields[key])
+                if inner and v is not None:
+                    check(v, inner[1], f"{where}.{key}")
+
+        fixtures = REPO / "toolkit" / "fixtures"  # http.json is a request body, not an event
+        names = {"apig": "APIG", "timer": "Timer", "smn": "SMN", "obs": "OBS", "kafka": "Kafka",
+                 "dis": "DIS", "lts": "LTS", "cts": "CTS"}
+        if not fixtures.is_dir():
+            self.skipTest("no toolkit/fixtures in this tree")
+        for trigger, cls in names.items():
+            path = fixtures / f"{trigger}.json"
+            if not path.exists():
+                continue
+            with self.subTest(trigger=trigger):
+                check(json.loads(path.read_text(encoding="utf-8")), f"fnlua.event.{cls}", trigger)
+
+    def test_templates_annotate_handlers_with_defined_types(self):
+        """`fnlua new`'s event templates type their handler's event and context with classes defined here."""
+        templates = REPO / "toolkit" / "templates"
+        if not templates.is_dir():
+            self.skipTest("no toolkit/templates in this tree")
+        all_meta = "\n".join(p.read_text(encoding="utf-8") for p in META.rglob("*.lua"))
+        defined = set(re.findall(r"^---@(?:class|alias) ([\w.]+)", all_meta, re.M))
+        annotated = 0
+        for index in sorted(templates.glob("*/index.lua")):
+            text = index.read_text(encoding="utf-8")
+            for name, typ in re.findall(r"^---@param (\w+) ([\w.]+)", text, re.M):
+                with self.subTest(template=index.parent.name, param=name):
+                    self.assertIn(typ, defined)
+                    annotated += 1
+            if re.search(r"^function M\.handler\(event, context\)", text, re.M):
+                with self.subTest(template=index.parent.name):
+                    self.assertRegex(text, r"---@param event fnlua\.event\.\w+\n---@param context fnlua\.Context\n"
+                                           r"function M\.handler\(event, context\)")
+        self.assertGreater(annotated, 0)
+
     def test_meta_files_are_valid_lua_meta(self):
         for path in sorted(META.rglob("*.lua")):
             with self.subTest(file=str(path.relative_to(META))):

@@ -100,8 +100,8 @@
 ---@field partition_key string
 ---@field data string base64 of the record
 ---@field sequence_number string
----@field timestamp integer ms
----@field timestamp_type string
+---@field timestamp? integer ms
+---@field timestamp_type? string
 
 ---LTS (Log Tank Service) trigger: `lts.data` is base64 of the JSON text of
 ---fnlua.event.LTSData.
