@@ -61,8 +61,7 @@ static void check_sorted(lua_State *L, const fl_buf *text)
     run(L, in, text->len, &pretty, FL_JSON_NUMBER_TEXT, FL_JSON_SORTED | FL_JSON_PRETTY);
     run(L, pretty.data ? pretty.data : "", pretty.len, &again, FL_JSON_NUMBER_TEXT, FL_JSON_SORTED);
     if (direct.len != again.len || memcmp(direct.data, again.data, direct.len) != 0) {
-        fprintf(stderr, "sorted forms differ:\n%.*s\n%.*s\n", (int)direct.len, direct.data, (int)again.len,
-                again.data);
+        fprintf(stderr, "sorted forms differ:\n%.*s\n%.*s\n", (int)direct.len, direct.data, (int)again.len, again.data);
         abort();
     }
     fl_buf_free(&direct);
