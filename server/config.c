@@ -28,7 +28,7 @@
 #include <lua.h>
 #include <microhttpd.h>
 
-#include "convert.h" /* FL_RESULT_MAX: the platform's payload limit, also the request body's */
+#include "answer.h" /* FL_RESULT_MAX: the platform's payload limit, also the request body's */
 
 static const char usage_head[] = "usage: fnlua [serve] [options]\n"
                                  "       fnlua invoke [options] [--header 'X-CFF-Name: value']... [EVENT_FILE|-]\n"

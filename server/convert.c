@@ -8,22 +8,8 @@
 #include <lauxlib.h>
 
 #include "base64.h"
+#include "hlist.h"
 #include "json.h"
-
-void fl_envelope_init(fl_envelope *e)
-{
-    e->status = 200;
-    e->is_base64 = 0;
-    e->too_large = 0;
-    fl_buf_init(&e->headers);
-    fl_buf_init(&e->body);
-}
-
-void fl_envelope_free(fl_envelope *e)
-{
-    fl_buf_free(&e->headers);
-    fl_buf_free(&e->body);
-}
 
 /* ---------------------------------------------------------------- into Lua */
 
@@ -137,26 +123,6 @@ void fl_convert_http_to_lua(lua_State *L, const fl_request *req)
 
 /* ---------------------------------------------------------------- out of Lua */
 
-static int has_header(const fl_buf *h, const char *name)
-{
-    size_t n = strlen(name);
-    for (size_t off = 0; off < h->len;) {
-        const char *k = h->data + off;
-        size_t kl = strlen(k);
-        const char *v = k + kl + 1;
-        if (kl == n && strncasecmp(k, name, n) == 0)
-            return 1;
-        off += kl + 1 + strlen(v) + 1;
-    }
-    return 0;
-}
-
-static void add_pair(fl_buf *h, const char *name, const char *value)
-{
-    fl_buf_add(h, name, strlen(name) + 1);
-    fl_buf_add(h, value, strlen(value) + 1);
-}
-
 /* RFC 9110 §5.6.2 tchar: a header name is one or more of these. */
 static int is_token(const char *s, size_t n)
 {
@@ -216,10 +182,7 @@ static void add_header_value(lua_State *L, fl_envelope *env, const char *name, s
                    "cannot encode header '%s': the value contains a control character (CR, LF, NUL or another "
                    "byte below 0x20 but tab, or DEL)",
                    name);
-    fl_buf_add(&env->headers, name, nl);
-    fl_buf_addc(&env->headers, '\0');
-    fl_buf_add(&env->headers, v, vl);
-    fl_buf_addc(&env->headers, '\0');
+    fl_hlist_add(&env->headers, name, nl, v, vl);
     lua_pop(L, 1);
 }
 
@@ -285,8 +248,8 @@ static void convert_body(lua_State *L, int idx, fl_envelope *env, int passthroug
             fl_buf_shrink(&env->body, 1 << 20);
             break;
         }
-        if (!has_header(&env->headers, "Content-Type"))
-            add_pair(&env->headers, "Content-Type", "application/json");
+        if (!fl_hlist_has(&env->headers, "Content-Type"))
+            fl_hlist_add(&env->headers, "Content-Type", 12, "application/json", 16);
         break;
     case LUA_TNUMBER:
     case LUA_TBOOLEAN:
@@ -352,89 +315,4 @@ void fl_convert_result_to_envelope(lua_State *L, int idx, fl_envelope *env)
     }
     convert_body(L, b, env, passthrough);
     lua_settop(L, top);
-}
-
-/* ---------------------------------------------------------------- JSON text */
-
-/* Next "Name\0Value\0" pair at *off; 0 at the end. */
-static int next_pair(const fl_buf *h, size_t *off, const char **k, size_t *kl, const char **v, size_t *vl)
-{
-    if (*off >= h->len)
-        return 0;
-    *k = h->data + *off;
-    *kl = strlen(*k);
-    *v = *k + *kl + 1;
-    *vl = strlen(*v);
-    *off += *kl + 1 + *vl + 1;
-    return 1;
-}
-
-void fl_convert_envelope_to_json(const fl_envelope *env, fl_buf *out)
-{
-    fl_buf_reserve(out, env->body.len + env->headers.len + 96);
-    fl_buf_adds(out, env->is_base64 ? "{\"isBase64Encoded\":true,\"statusCode\":"
-                                    : "{\"isBase64Encoded\":false,\"statusCode\":");
-    fl_json_integer(out, env->status);
-    fl_buf_adds(out, ",\"headers\":{");
-    size_t off = 0;
-    const char *k, *v;
-    size_t kl, vl;
-    int first = 1;
-    while (next_pair(&env->headers, &off, &k, &kl, &v, &vl)) {
-        if (!first)
-            fl_buf_addc(out, ',');
-        first = 0;
-        fl_json_quote(out, k, kl);
-        fl_buf_addc(out, ':');
-        /* several values of one header (an array in Lua) are joined as HTTP allows */
-        fl_buf joined;
-        fl_buf_init(&joined);
-        for (;;) {
-            size_t peek = off;
-            const char *k2, *v2;
-            size_t kl2, vl2;
-            if (!next_pair(&env->headers, &peek, &k2, &kl2, &v2, &vl2) || kl2 != kl || memcmp(k, k2, kl) != 0)
-                break;
-            if (joined.len == 0)
-                fl_buf_add(&joined, v, vl);
-            fl_buf_adds(&joined, ", ");
-            fl_buf_add(&joined, v2, vl2);
-            off = peek;
-        }
-        if (joined.len)
-            fl_json_quote(out, joined.data, joined.len);
-        else
-            fl_json_quote(out, v, vl);
-        fl_buf_free(&joined);
-    }
-    fl_buf_adds(out, "},\"body\":");
-    fl_json_quote(out, env->body.data ? env->body.data : "", env->body.len);
-    fl_buf_addc(out, '}');
-}
-
-void fl_convert_error_to_json(const char *type, const fl_error *err, fl_buf *out)
-{
-    fl_buf_adds(out, "{\"errorType\":");
-    fl_json_quote(out, type, strlen(type));
-    fl_buf_adds(out, ",\"errorMessage\":");
-    fl_json_quote(out, err->message.data ? err->message.data : "", err->message.len);
-    fl_buf_adds(out, ",\"stackTrace\":[");
-    /* one entry per traceback frame, without the "stack traceback:" title and tabs */
-    const char *p = err->traceback.data, *end = p + err->traceback.len;
-    int first = 1;
-    while (p && p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *e = nl ? nl : end;
-        const char *q = p;
-        while (q < e && (*q == '\t' || *q == ' '))
-            q++;
-        if (e > q && strncmp(q, "stack traceback:", 16) != 0) {
-            if (!first)
-                fl_buf_addc(out, ',');
-            first = 0;
-            fl_json_quote(out, q, (size_t)(e - q));
-        }
-        p = nl ? nl + 1 : end;
-    }
-    fl_buf_adds(out, "]}");
 }

@@ -7,8 +7,8 @@
  * same rows (tests/unit/test_errors.c compares them).  A failure picks its
  * kind where it is known and passes the fl_errkind along; nothing matches
  * errorType strings.  To add a kind: one FL_ERRKIND line here, its row in
- * docs/errors.md, and the code that raises it.  Plain C; uses log.h, and
- * convert.h for the error object's JSON.
+ * docs/errors.md, and the code that raises it.  Plain C; uses log.h.
+ * answer.h writes the error object of a kind.
  */
 #ifndef FL_ERRORS_H
 #define FL_ERRORS_H
@@ -35,7 +35,8 @@
     X(SHUTTING_DOWN, "ShuttingDown", 503, DEBUG, -1, "the instance is stopping")                                       \
     X(SERVER_BUSY, "ServerBusy", 503, DEBUG, -1, "the request bodies held at once reach 4 x --max-body")               \
     X(TOO_MANY_CONNECTIONS, "TooManyConnections", 503, DEBUG, -1, "more connections are open than --max-connections")  \
-    X(SERVICE_UNAVAILABLE, "ServiceUnavailable", 503, ERROR, 1, "no memory for a new invocation")
+    X(SERVICE_UNAVAILABLE, "ServiceUnavailable", 503, ERROR, 1,                                                        \
+      "no memory for a new invocation, or its Lua state was lost to stuck code")
 
 #define FL_ERRKIND_ENUM(e, name, status, level, exit_code, meaning) FL_ERR_##e,
 typedef enum fl_errkind {

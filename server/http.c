@@ -13,12 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <microhttpd.h>
 
+#include "answer.h"
 #include "errors.h"
+#include "hlist.h"
 #include "log.h"
 #include "runtime.h"
 
@@ -36,6 +39,8 @@
  * Like nginx's client_header_timeout + client_body_timeout.  Tests shorten
  * it with FNLUA_RECEIVE_TIMEOUT (seconds). */
 #define RECEIVE_TIMEOUT_S 60.0
+/* HTTP threads started in place of ones lost to code stuck in C, at most. */
+#define MAX_EXTRA_DAEMONS 16
 /* How often the watchdog looks at connections still receiving. */
 #define WATCH_INTERVAL_NS 250000000L
 
@@ -43,12 +48,13 @@
 typedef struct conn_slot {
     struct conn_slot *prev, *next;
     int fd;
-    int receiving; /* a request is awaited or being received */
-    double since;  /* when: the accept, or the end of the previous request */
+    pthread_t thread; /* the HTTP thread that serves it */
+    int receiving;    /* a request is awaited or being received */
+    double since;     /* when: the accept, or the end of the previous request */
 } conn_slot;
 
 typedef enum { ROUTE_NONE, ROUTE_HEALTHZ, ROUTE_SHUTDOWN, ROUTE_INIT, ROUTE_INVOKE, ROUTE_HTTP } route;
-typedef enum { ST_RECEIVING, ST_QUEUED, ST_ANSWERED } req_state;
+typedef enum { ST_RECEIVING, ST_QUEUED, ST_ANSWERED, ST_ABANDONED } req_state;
 
 struct fl_http {
     const fl_config *cfg;
@@ -70,6 +76,12 @@ struct fl_http {
     int watch_running;
     pthread_t watch_thread;
     double receive_timeout_s;
+    /* HTTP threads started in place of ones lost to stuck code (conns_lock) */
+    struct MHD_Daemon *extra[MAX_EXTRA_DAEMONS];
+    int n_extra;
+    int listen_fd;
+    unsigned flags;             /* libmicrohttpd's daemon flags */
+    struct http_req *abandoned; /* parked requests answered by the supervisor (conns_lock) */
 };
 
 /* One HTTP request, from its first byte to the completion callback. */
@@ -83,7 +95,9 @@ typedef struct http_req {
     fl_errkind reject; /* an answer decided before the body was read */
     const char *reject_msg;
     const char *allow;
-    int close; /* ask the client to close the connection */
+    int close;     /* ask the client to close the connection */
+    int abandoned; /* answered by the runtime's supervisor; the job may still be in use */
+    struct http_req *next_abandoned, *prev_abandoned; /* parked for good: the server's list (conns_lock) */
     fl_buf body;
     size_t held;        /* bytes of body counted in http->bodies */
     fl_header *headers; /* inline_headers, or a heap array for many */
@@ -170,16 +184,15 @@ static enum MHD_Result send_buffer(struct MHD_Connection *c, int status, const f
     if (!r)
         return MHD_NO;
     int has_type = 0;
-    for (size_t off = 0; headers && off < headers->len;) {
-        const char *k = headers->data + off;
-        const char *v = k + strlen(k) + 1;
-        off = (size_t)(v + strlen(v) + 1 - headers->data);
-        if (strcasecmp(k, "Content-Type") == 0)
+    size_t off = 0;
+    fl_header p;
+    while (headers && fl_hlist_next(headers, &off, &p)) {
+        if (strcasecmp(p.name, "Content-Type") == 0)
             has_type = 1;
-        if (strcasecmp(k, "Content-Length") == 0 || strcasecmp(k, "Transfer-Encoding") == 0 ||
-            strcasecmp(k, "Connection") == 0)
+        if (strcasecmp(p.name, "Content-Length") == 0 || strcasecmp(p.name, "Transfer-Encoding") == 0 ||
+            strcasecmp(p.name, "Connection") == 0)
             continue; /* framing is the server's business */
-        MHD_add_response_header(r, k, v);
+        MHD_add_response_header(r, p.name, p.value);
     }
     if (json && !has_type)
         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
@@ -448,6 +461,86 @@ static void job_done(fl_job *job)
     MHD_resume_connection(r->conn);
 }
 
+/* Writes a whole answer straight to a connection's socket, from a thread
+ * that is not libmicrohttpd's, and asks the client to close. */
+static void write_raw(int fd, const fl_response *a)
+{
+    fl_buf b;
+    fl_buf_init(&b);
+    int status = a->status ? a->status : 500;
+    const char *reason = MHD_get_reason_phrase_for((unsigned)status);
+    fl_buf_printf(&b,
+                  "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\nConnection: "
+                  "close\r\n\r\n",
+                  status, reason && *reason ? reason : "Error", a->body.len);
+    fl_buf_add(&b, a->body.data, a->body.len);
+    size_t off = 0;
+    double until = fl_now() + 0.2;
+    while (off < b.len) {
+        ssize_t n = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n > 0) {
+            off += (size_t)n;
+        } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) && fl_now() < until) {
+            struct pollfd p = {fd, POLLOUT, 0};
+            poll(&p, 1, 20);
+        } else {
+            break;
+        }
+    }
+    fl_buf_free(&b);
+}
+
+static void add_http_thread(fl_http *h);
+
+/* The runtime gave up on this job's code (stuck in C): the answer goes
+ * straight to the socket, which is then shut down.  The job stays as it
+ * is — the stuck thread may still read it — and is freed, if ever, when
+ * libmicrohttpd completes the request.  When the stuck code sits on this
+ * connection's HTTP thread, that thread's other connections can no longer
+ * be served: they are closed too (clients see a closed connection and
+ * send again) and another HTTP thread takes its place. */
+static void job_abandon(fl_job *job, const fl_response *answer, int on_its_thread)
+{
+    http_req *r = (http_req *)job;
+    fl_http *h = r->http;
+    conn_slot *s = r->slot;
+    if (!r->abandoned) {
+        r->abandoned = 1;
+        atomic_fetch_sub(&h->in_flight, 1); /* a stop does not wait for it */
+    }
+    if (!s) {
+        FL_WARN("cannot answer a stuck invocation: its connection is not known");
+        return;
+    }
+    int closed = 0;
+    pthread_mutex_lock(&h->conns_lock);
+    if (!on_its_thread) {
+        /* parked: it stays so until the server stops (fl_http_stop) */
+        r->state = ST_ABANDONED;
+        r->next_abandoned = h->abandoned;
+        if (h->abandoned)
+            h->abandoned->prev_abandoned = r;
+        h->abandoned = r;
+    }
+    write_raw(s->fd, answer);
+    cut(s);
+    if (on_its_thread) {
+        for (conn_slot *o = h->conns; o; o = o->next) {
+            if (o != s && pthread_equal(o->thread, s->thread)) {
+                cut(o);
+                closed++;
+            }
+        }
+    }
+    pthread_mutex_unlock(&h->conns_lock);
+    if (on_its_thread) {
+        FL_WARN("an HTTP thread is held by code that does not return: closed its %d other connection(s); another "
+                "HTTP thread takes its place",
+                closed);
+        add_http_thread(h);
+    }
+}
+
 static enum MHD_Result send_answer(http_req *r)
 {
     const fl_response *resp = &r->job.resp;
@@ -456,15 +549,38 @@ static enum MHD_Result send_answer(http_req *r)
                        resp->body.data, resp->body.len, json, NULL, atomic_load(&r->http->stopping));
 }
 
+/* /healthz: 200 while the instance can serve, 503 once init has failed or
+ * more Lua states are stuck in code that never returns than --workers;
+ * stuck states are listed either way. */
+static enum MHD_Result send_health(http_req *r)
+{
+    fl_buf stuck;
+    fl_buf_init(&stuck);
+    int healthy = fl_runtime_healthy(r->http->rt, &stuck);
+    int any = stuck.len > 2;
+    fl_buf *body = &r->job.resp.body;
+    fl_buf_reset(body);
+    if (healthy)
+        fl_buf_adds(body, "{\"status\":\"ok\"");
+    else if (!any)
+        fl_buf_adds(body, "{\"status\":\"unhealthy\",\"reason\":\"init failed; see the /invoke error\"");
+    else
+        fl_buf_adds(body, "{\"status\":\"unhealthy\",\"reason\":\"more Lua states are stuck in code that never "
+                          "returns than --workers; replace the instance\"");
+    if (any) {
+        fl_buf_adds(body, ",\"stuck\":");
+        fl_buf_add(body, stuck.data, stuck.len);
+    }
+    fl_buf_addc(body, '}');
+    fl_buf_free(&stuck);
+    return send_buffer(r->conn, healthy ? 200 : 503, NULL, body->data, body->len, 1, NULL, 0);
+}
+
 static enum MHD_Result dispatch(http_req *r, const char *url, const char *method)
 {
     fl_http *h = r->http;
-    if (r->route == ROUTE_HEALTHZ) {
-        if (fl_runtime_healthy(h->rt))
-            return send_static(r->conn, 200, "{\"status\":\"ok\"}");
-        return send_static(r->conn, 503,
-                           "{\"status\":\"unhealthy\",\"reason\":\"init failed; see the /invoke error\"}");
-    }
+    if (r->route == ROUTE_HEALTHZ)
+        return send_health(r);
     if (r->route == ROUTE_SHUTDOWN) {
         if (h->on_shutdown)
             h->on_shutdown();
@@ -487,7 +603,11 @@ static enum MHD_Result dispatch(http_req *r, const char *url, const char *method
     }
     r->job.done = job_done;
     r->job.suspend = job_suspend;
-    if (fl_runtime_submit(h->rt, &r->job)) {
+    r->job.abandon = job_abandon;
+    int answered = fl_runtime_submit(h->rt, &r->job);
+    if (answered < 0)
+        return MHD_NO; /* its code got stuck here and was answered meanwhile: close */
+    if (answered) {
         /* answered right here (ran within its slice, or init has failed) */
         r->state = ST_ANSWERED;
         return send_answer(r);
@@ -571,6 +691,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return dispatch(r, url, method);
     case ST_ANSWERED:
         return send_answer(r);
+    case ST_ABANDONED:
+        return MHD_NO; /* answered on the socket already */
     case ST_QUEUED:
     default:
         return MHD_YES;
@@ -586,6 +708,21 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
         return;
     if (toe != MHD_REQUEST_TERMINATED_COMPLETED_OK && fl_log_enabled(FL_LOG_DEBUG))
         FL_DEBUG("connection ended before the answer was complete (code %d)", (int)toe);
+    if (r->abandoned) {
+        /* the runtime has let go of it (its stuck code came back, or the
+         * server stops); in_flight was counted down when it was answered */
+        atomic_fetch_add(&h->in_flight, 1);
+        pthread_mutex_lock(&h->conns_lock);
+        if (r->state == ST_ABANDONED) {
+            if (r->prev_abandoned)
+                r->prev_abandoned->next_abandoned = r->next_abandoned;
+            else
+                h->abandoned = r->next_abandoned;
+            if (r->next_abandoned)
+                r->next_abandoned->prev_abandoned = r->prev_abandoned;
+        }
+        pthread_mutex_unlock(&h->conns_lock);
+    }
     release_body(h, r);
     fl_response_free(&r->job.resp);
     free(r->query);
@@ -608,6 +745,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
         conn_slot *s = ci ? calloc(1, sizeof *s) : NULL; /* unwatched when out of memory */
         if (s) {
             s->fd = ci->connect_fd;
+            s->thread = pthread_self(); /* notified on the thread that serves it */
             s->receiving = 1;
             s->since = fl_now();
             pthread_mutex_lock(&h->conns_lock);
@@ -664,6 +802,41 @@ static void http_free(fl_http *h)
     free(h);
 }
 
+/* libmicrohttpd with the server's callbacks and limits: listening on addr
+ * (the server's own daemon), or on listen_fd, which another daemon made. */
+static struct MHD_Daemon *start_daemon(fl_http *h, const struct sockaddr *addr, int listen_fd, unsigned threads)
+{
+    const fl_config *cfg = h->cfg;
+    return MHD_start_daemon(h->flags, (uint16_t)cfg->port, NULL, NULL, on_request, h,
+                            addr ? MHD_OPTION_SOCK_ADDR : MHD_OPTION_LISTEN_SOCKET,
+                            addr ? (intptr_t)addr : (intptr_t)listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                            MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
+                            NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_THREAD_POOL_SIZE, threads,
+                            MHD_OPTION_THREAD_STACK_SIZE, (size_t)(8u << 20), /* Lua runs here too */
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+                            (unsigned)(cfg->max_connections + CONN_HARD_MARGIN), MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                            (unsigned)1024, MHD_OPTION_END);
+}
+
+/* An HTTP thread is lost to code that does not return: one more, on the
+ * same listening socket, keeps the instance's HTTP capacity. */
+static void add_http_thread(fl_http *h)
+{
+    if (atomic_load(&h->stopping) || h->listen_fd < 0)
+        return;
+    pthread_mutex_lock(&h->conns_lock);
+    int room = h->n_extra < MAX_EXTRA_DAEMONS;
+    pthread_mutex_unlock(&h->conns_lock);
+    struct MHD_Daemon *d = room ? start_daemon(h, NULL, h->listen_fd, 1) : NULL;
+    if (!d) {
+        FL_ERROR("cannot start an HTTP thread in place of the lost one (%d started already)", h->n_extra);
+        return;
+    }
+    pthread_mutex_lock(&h->conns_lock);
+    h->extra[h->n_extra++] = d;
+    pthread_mutex_unlock(&h->conns_lock);
+}
+
 fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn on_shutdown, char *err, size_t errlen)
 {
     fl_http *h = calloc(1, sizeof *h);
@@ -701,15 +874,8 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
     /* no MHD_OPTION_LISTENING_ADDRESS_REUSE: SO_REUSEPORT would let a second
      * fnlua (a forgotten dev server) share the port and take half the requests */
     errno = 0;
-    h->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_request, h, MHD_OPTION_SOCK_ADDR,
-                                 (struct sockaddr *)&ss, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
-                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none,
-                                 NULL, MHD_OPTION_NOTIFY_CONNECTION, on_connection, h, MHD_OPTION_THREAD_POOL_SIZE,
-                                 (unsigned)cfg->workers, MHD_OPTION_THREAD_STACK_SIZE,
-                                 (size_t)(8u << 20), /* Lua runs here too */
-                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->idle_timeout_s,
-                                 MHD_OPTION_CONNECTION_LIMIT, (unsigned)(cfg->max_connections + CONN_HARD_MARGIN),
-                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned)1024, MHD_OPTION_END);
+    h->flags = flags;
+    h->daemon = start_daemon(h, (struct sockaddr *)&ss, -1, (unsigned)cfg->workers);
     if (!h->daemon) {
         if (errno == EADDRINUSE)
             snprintf(err, errlen, "cannot listen on %s:%d: port %d is already in use by another process", cfg->host,
@@ -725,6 +891,7 @@ fl_http *fl_http_start(const fl_config *cfg, fl_runtime *rt, fl_http_shutdown_fn
         FL_WARN("no receive watchdog thread: slow and half-closed clients hold connections until the idle timeout");
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->daemon, MHD_DAEMON_INFO_LISTEN_FD);
     h->port = cfg->port;
+    h->listen_fd = info ? info->listen_fd : -1;
     if (info) {
         struct sockaddr_storage bound;
         socklen_t len = sizeof bound;
@@ -746,6 +913,10 @@ void fl_http_quiesce(fl_http *h)
     /* libmicrohttpd's threads may still use the socket, so it is closed only
      * after they stop; shutting it down now makes new connections refused
      * at once instead of waiting in the backlog for an accept that never comes */
+    pthread_mutex_lock(&h->conns_lock);
+    for (int i = 0; i < h->n_extra; i++)
+        MHD_quiesce_daemon(h->extra[i]); /* the same socket as the server's own */
+    pthread_mutex_unlock(&h->conns_lock);
     h->quiesced_fd = (int)MHD_quiesce_daemon(h->daemon);
     if (h->quiesced_fd >= 0)
         shutdown(h->quiesced_fd, SHUT_RDWR);
@@ -758,6 +929,21 @@ void fl_http_stop(fl_http *h, double grace_s)
     double until = fl_now() + grace_s;
     while (atomic_load(&h->in_flight) > 0 && fl_now() < until)
         usleep(5000);
+    /* parked answered requests end now (the runtime has let go of them):
+     * libmicrohttpd refuses to stop with connections still parked */
+    pthread_mutex_lock(&h->conns_lock);
+    for (http_req *r = h->abandoned; r; r = r->next_abandoned)
+        MHD_resume_connection(r->conn);
+    pthread_mutex_unlock(&h->conns_lock);
+    for (until = fl_now() + 2.0; fl_now() < until; usleep(2000)) {
+        pthread_mutex_lock(&h->conns_lock);
+        int left = h->abandoned != NULL;
+        pthread_mutex_unlock(&h->conns_lock);
+        if (!left)
+            break;
+    }
+    for (int i = 0; i < h->n_extra; i++)
+        MHD_stop_daemon(h->extra[i]);
     MHD_stop_daemon(h->daemon);
     if (h->quiesced_fd >= 0)
         close(h->quiesced_fd);

@@ -15,10 +15,11 @@
  * replaced by U+FFFD, so the output is always valid JSON.
  *
  * The Lua-facing functions raise Lua errors and so run in protected mode
- * (everything run in a Lua state does, see call.h).  The fl_json_quote/number/utf8
- * helpers are plain C and safe anywhere.
+ * (everything run in a Lua state does, see call.h).  Strings and numbers are
+ * written by the plain-C writers of jsonw.h, which C code that needs no Lua
+ * uses directly.
  *
- * Uses buf.h and the Lua C API; lua-cjson is not used here because
+ * Uses jsonw.h and the Lua C API; lua-cjson is not used here because
  * Debian's 2.1.0 decodes every number as a float and writes 14 digits.
  */
 #ifndef FL_JSON_H
@@ -29,6 +30,7 @@
 #include <lua.h>
 
 #include "buf.h"
+#include "jsonw.h"
 
 #define FL_JSON_MAX_DEPTH 200
 #define FL_STR_DEPTH      "200"
@@ -41,10 +43,5 @@ void fl_json_encode(lua_State *L, int idx, fl_buf *b);
 
 /* Stack: [] -> [array marker metatable]. */
 void fl_json_push_array_mt(lua_State *L);
-
-void fl_json_quote(fl_buf *b, const char *s, size_t n);
-void fl_json_integer(fl_buf *b, long long v);
-int fl_json_float(fl_buf *b, double v); /* 0 for NaN/inf (nothing written) */
-int fl_utf8_valid(const char *s, size_t n);
 
 #endif

@@ -2,7 +2,7 @@
 #include "log.h"
 
 #include "buf.h"
-#include "json.h"
+#include "jsonw.h"
 
 #include <errno.h>
 #include <pthread.h>

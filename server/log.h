@@ -8,7 +8,7 @@
  * threads never interleave.  Messages longer than FL_LOG_CHUNK bytes are split
  * over several lines (never inside a UTF-8 sequence), none is truncated.
  * In text format each line of a multi-line message repeats the prefix.
- * Uses json.h for string escaping.
+ * Uses jsonw.h (plain C) for string escaping.
  */
 #ifndef FL_LOG_H
 #define FL_LOG_H

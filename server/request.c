@@ -5,8 +5,6 @@
 #include <strings.h>
 #include <time.h>
 
-#include "json.h"
-
 void fl_response_init(fl_response *r)
 {
     r->status = 0;
@@ -68,18 +66,4 @@ size_t fl_url_decode(char *s, size_t n, int plus)
     if (o < n)
         s[o] = '\0';
     return o;
-}
-
-void fl_response_error(fl_response *r, fl_errkind k, const char *request_id, const char *source, const char *msg)
-{
-    const fl_errkind_row *row = fl_errkind_get(k);
-    fl_response_reset(r);
-    r->status = row->status;
-    r->error_kind = k;
-    fl_buf_adds(&r->body, "{\"errorType\":");
-    fl_json_quote(&r->body, row->name, strlen(row->name));
-    fl_buf_adds(&r->body, ",\"errorMessage\":");
-    fl_json_quote(&r->body, msg, strlen(msg));
-    fl_buf_adds(&r->body, ",\"stackTrace\":[]}");
-    fl_errkind_log(k, request_id, source, msg, strlen(msg), NULL, 0);
 }

@@ -4,7 +4,7 @@
  * The HTTP glue (http.c) and `fnlua invoke` (invoke.c) fill an fl_request;
  * the runtime fills the fl_response.  Neither side sees the other's
  * machinery: no libmicrohttpd here, no Lua.  An error answer carries its
- * kind (errors.h).
+ * kind (errors.h); answer.h writes answers and error objects.
  */
 #ifndef FL_REQUEST_H
 #define FL_REQUEST_H
@@ -42,7 +42,7 @@ typedef struct fl_request {
 
 typedef struct fl_response {
     int status;
-    fl_buf headers; /* "Name\0Value\0" pairs */
+    fl_buf headers; /* HTTP functions: the packed header list (hlist.h) */
     fl_buf body;
     fl_errkind error_kind; /* FL_ERR_NONE, or the kind of the error object in body */
 } fl_response;
@@ -50,9 +50,6 @@ typedef struct fl_response {
 void fl_response_init(fl_response *r);
 void fl_response_free(fl_response *r);
 void fl_response_reset(fl_response *r);
-/* r := k's status and the error object {errorType, errorMessage: msg,
- * stackTrace: []}; the line "errorType: msg" is logged at k's level. */
-void fl_response_error(fl_response *r, fl_errkind k, const char *request_id, const char *source, const char *msg);
 /* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
 double fl_now(void);

@@ -21,6 +21,12 @@
 #define FL_LOOP_SLICE          0.010
 #define FL_LOOP_TURN           0.010
 #define FL_CONCURRENCY_DEFAULT 1000
+/* The supervisor: how often it looks at the invocations running now, and
+ * how long past its deadline one may still be running before its code is
+ * taken to be stuck where no hook reaches it (a C function, a __gc
+ * metamethod): it is answered then, and its state replaced. */
+#define FL_WATCH_INTERVAL_NS 100000000L
+#define FL_STUCK_MARGIN      0.5
 
 /* One Lua state and the scheduling around it.  Fields marked (lock) are
  * under the runtime's lock; w (the state and what belongs to it, worker.h)
@@ -38,12 +44,30 @@ typedef struct vm {
     fl_job *control;                 /* (lock) /init and SIGHUP work for this state */
     int inflight;                    /* (lock) invocations started in it and not finished */
     unsigned gen;                    /* (lock) code generation its state was loaded from (--reload) */
+    fl_job *flight;                  /* (lock) jobs of the invocations in flight in it */
+    /* The invocation running in it now, for the supervisor: whichever of
+     * the holder (when the run returns) and the supervisor (at the deadline
+     * plus a margin) takes run_job first answers it. */
+    _Atomic(fl_job *) run_job;
+    _Atomic double run_deadline;
+    atomic_int run_on_http;              /* run by an HTTP thread, inline */
+    char run_rid[FL_REQUEST_ID_MAX + 1]; /* its request id: written before run_job */
+    /* Replaced because code in it never returned (lock): */
+    int stuck;
+    int came_back;         /* the stuck code has returned since */
+    double stuck_since;    /* fl_now() when it was replaced */
+    double stuck_deadline; /* the deadline the code ran past */
+    int stuck_on_http;     /* on an HTTP thread (else its loop thread) */
+    char stuck_rid[FL_REQUEST_ID_MAX + 1];
+    struct vm *next_stuck;
 } vm;
 
 struct fl_runtime {
     const fl_config *cfg;
     int n;
-    vm *vms;
+    vm **vms;  /* (lock) the live states; the supervisor replaces a stuck one */
+    vm *stuck; /* (lock) states replaced because their code never returned */
+    int n_stuck;
     int threaded;
     int concurrency;
     atomic_int cancel; /* shutdown past its grace period: every invocation stops */
@@ -73,6 +97,10 @@ struct fl_runtime {
     int swap_ok;
     int swap_again;    /* a SIGHUP came while a swap was running */
     fl_job *swap_jobs; /* one per state */
+
+    pthread_t supervisor;
+    int has_supervisor;
+    pthread_cond_t supervisor_wake;
 };
 
 static void copy_response(fl_response *dst, const fl_response *src)
@@ -250,13 +278,30 @@ static void on_ready(fl_waiter *wt)
 
 /* ---------------------------------------------------------------- running invocations (holding v) */
 
+/* Under lock: job is counted in flight in v from now on. */
+static void enter_flight_locked(vm *v, fl_job *job)
+{
+    v->inflight++;
+    job->flight_prev = NULL;
+    job->flight_next = v->flight;
+    if (v->flight)
+        v->flight->flight_prev = job;
+    v->flight = job;
+}
+
 /* An invocation counted in flight in v is over (ended, refused, or never
  * started): room for the next.  Returns the number still in flight. */
-static int leave_flight(fl_runtime *rt, vm *v)
+static int leave_flight(fl_runtime *rt, vm *v, fl_job *job)
 {
     pthread_mutex_lock(&rt->lock);
     rt->inflight--;
     v->inflight--;
+    if (job->flight_prev)
+        job->flight_prev->flight_next = job->flight_next;
+    else
+        v->flight = job->flight_next;
+    if (job->flight_next)
+        job->flight_next->flight_prev = job->flight_prev;
     int left = rt->inflight;
     pthread_mutex_unlock(&rt->lock);
     return left;
@@ -267,9 +312,52 @@ static void ended(fl_runtime *rt, vm *v, fl_inv *inv, int inline_answer)
 {
     fl_job *job = inv->job;
     fl_worker_inv_free(&v->w, inv);
-    leave_flight(rt, v);
+    leave_flight(rt, v, job);
     if (!inline_answer)
         job->done(job);
+}
+
+/* A run whose code got stuck: the supervisor answered it and replaced v. */
+#define FL_RUN_ABANDONED (-1)
+
+static void came_back(fl_runtime *rt, vm *v);
+
+/* Runs (begin: starts) an invocation of job in v, watched by the
+ * supervisor.  Returns an fl_run, or FL_RUN_ABANDONED when the supervisor
+ * took the job meanwhile: the code came back after its state was replaced,
+ * and the caller must not touch v or the job again. */
+static int run_watched(fl_runtime *rt, vm *v, fl_inv *inv, fl_job *job, int begin, double slice_s, int on_http)
+{
+    if (begin)
+        memcpy(v->run_rid, inv->ctx.request_id, sizeof v->run_rid);
+    atomic_store_explicit(&v->run_deadline, job->answer_by, memory_order_relaxed);
+    atomic_store_explicit(&v->run_on_http, on_http, memory_order_relaxed);
+    atomic_store(&v->run_job, job);
+    fl_run r = begin ? fl_worker_start(&v->w, inv, slice_s) : fl_worker_continue(&v->w, inv, slice_s);
+    if (!atomic_exchange(&v->run_job, NULL)) {
+        if (r == FL_RUN_DONE)
+            fl_worker_inv_free(&v->w, inv); /* else its waits may still name it */
+        came_back(rt, v);
+        return FL_RUN_ABANDONED;
+    }
+    return (int)r;
+}
+
+/* The holder of v is back from code the supervisor gave up on: v stays
+ * out of use (its invocations were answered; its Lua state may hold
+ * anything), the thread goes on with other work. */
+static void came_back(fl_runtime *rt, vm *v)
+{
+    pthread_mutex_lock(&rt->lock);
+    v->came_back = 1;
+    double late = fl_now() - v->stuck_deadline;
+    int id = v->w.id;
+    char rid[sizeof v->stuck_rid];
+    memcpy(rid, v->stuck_rid, sizeof rid);
+    pthread_mutex_unlock(&rt->lock);
+    FL_WARN("Lua state %d: the code stuck in request %s returned %.1f s after its deadline; the replaced state "
+            "stays out of use",
+            id, rid, late);
 }
 
 /* Where a run left the invocation.  Returns 1 when it ended. */
@@ -331,26 +419,30 @@ static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_
     if (!inv) {
         fl_response_error(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
                           "out of memory for a new invocation; try again");
-        leave_flight(rt, v);
+        leave_flight(rt, v, job);
         if (!inline_answer)
             job->done(job);
         return 1;
     }
-    fl_run r = fl_worker_start(&v->w, inv, slice_s);
+    job->answer_by = fl_context_answer_by(&inv->ctx);
+    int r = run_watched(rt, v, inv, job, 1, slice_s, inline_answer);
+    if (r == FL_RUN_ABANDONED)
+        return FL_RUN_ABANDONED;
     if (r != FL_RUN_DONE && inline_answer)
         job->suspend(job); /* on the HTTP thread, before it lets go of v: only a holder of v can finish it */
-    return after_run(rt, v, inv, r, inline_answer);
+    return after_run(rt, v, inv, (fl_run)r, inline_answer);
 }
 
-/* A job whose state must be prepared first (loop thread). */
-static void start_prepared(fl_runtime *rt, vm *v, fl_job *job)
+/* A job whose state must be prepared first (loop thread).  Returns
+ * FL_RUN_ABANDONED when its code got stuck and v was replaced. */
+static int start_prepared(fl_runtime *rt, vm *v, fl_job *job)
 {
     if (prepare(rt, v, job)) {
-        leave_flight(rt, v);
+        leave_flight(rt, v, job);
         job->done(job);
-        return;
+        return 1;
     }
-    start(rt, v, job, FL_LOOP_SLICE, 0);
+    return start(rt, v, job, FL_LOOP_SLICE, 0);
 }
 
 /* ---------------------------------------------------------------- control jobs: /init, SIGHUP */
@@ -381,9 +473,10 @@ static void run_control(fl_runtime *rt, vm *v, fl_job *job)
 }
 
 /* Gives v a control job; its loop thread runs it as soon as it may. */
-static void control(fl_runtime *rt, vm *v, fl_job *job)
+static void control(fl_runtime *rt, int i, fl_job *job)
 {
     pthread_mutex_lock(&rt->lock);
+    vm *v = rt->vms[i];
     fl_job **p = &v->control;
     while (*p)
         p = &(*p)->next;
@@ -413,11 +506,11 @@ static void next_work_locked(fl_runtime *rt, vm *v, fl_job **ctl, fl_inv **inv, 
         return;
     } else if (start_runnable_locked(v)) {
         *prep = job_pop(&v->start_head, &v->start_tail);
-        v->inflight++;
+        enter_flight_locked(v, *prep);
     } else if (fresh_runnable_locked(rt)) {
         *fresh = job_pop(&rt->wait_head, &rt->wait_tail);
         rt->inflight++;
-        v->inflight++;
+        enter_flight_locked(v, *fresh);
     }
 }
 
@@ -436,11 +529,13 @@ static void answer_expired_job(fl_runtime *rt, fl_job *j, int in_flight)
 /* A job taken from the arrival queue (counted in flight) whose deadline passed. */
 static void expire_fresh(fl_runtime *rt, vm *v, fl_job *j)
 {
-    answer_expired_job(rt, j, leave_flight(rt, v));
+    answer_expired_job(rt, j, leave_flight(rt, v, j));
 }
 
-/* Holding v: runs what is ready for up to FL_LOOP_TURN seconds. */
-static void turn(fl_runtime *rt, vm *v)
+/* Holding v: runs what is ready for up to FL_LOOP_TURN seconds.  Returns
+ * -1 when code in v got stuck and v was replaced meanwhile (v is then
+ * never to be touched again), else 0. */
+static int turn(fl_runtime *rt, vm *v)
 {
     double until = fl_now() + FL_LOOP_TURN;
     do {
@@ -449,17 +544,23 @@ static void turn(fl_runtime *rt, vm *v)
         pthread_mutex_lock(&rt->lock);
         next_work_locked(rt, v, &ctl, &inv, &prep, &fresh);
         pthread_mutex_unlock(&rt->lock);
-        if (ctl)
+        if (ctl) {
             run_control(rt, v, ctl);
-        else if (inv)
-            after_run(rt, v, inv, fl_worker_continue(&v->w, inv, FL_LOOP_SLICE), 0);
-        else if (fresh && fl_now() >= fresh->answer_by)
+        } else if (inv) {
+            int r = run_watched(rt, v, inv, inv->job, 0, FL_LOOP_SLICE, 0);
+            if (r == FL_RUN_ABANDONED)
+                return -1;
+            after_run(rt, v, inv, (fl_run)r, 0);
+        } else if (fresh && fl_now() >= fresh->answer_by) {
             expire_fresh(rt, v, fresh); /* its deadline passed while it waited: never started late */
-        else if (prep || fresh)
-            start_prepared(rt, v, prep ? prep : fresh);
-        else
-            return;
+        } else if (prep || fresh) {
+            if (start_prepared(rt, v, prep ? prep : fresh) == FL_RUN_ABANDONED)
+                return -1;
+        } else {
+            return 0;
+        }
     } while (fl_now() < until);
+    return 0;
 }
 
 /* Jobs that waited in the arrival queue until their deadline are answered
@@ -504,7 +605,12 @@ static void *loop_main(void *arg)
     double wait = -1;
     for (;;) {
         fl_loop_poll(v->loop, wait);
-        if (v == &rt->vms[0])
+        pthread_mutex_lock(&rt->lock);
+        int first = rt->vms[0] == v, stuck = v->stuck;
+        pthread_mutex_unlock(&rt->lock);
+        if (stuck)
+            return NULL; /* replaced: its Lua state stays with the code stuck in it */
+        if (first)
             wait = answer_expired(rt);
         pthread_mutex_lock(&rt->lock);
         if (rt->quit && !v->held && !has_work_locked(rt, v) && !fl_loop_busy(v->loop)) {
@@ -517,7 +623,8 @@ static void *loop_main(void *arg)
         }
         v->held = 1;
         pthread_mutex_unlock(&rt->lock);
-        turn(rt, v);
+        if (turn(rt, v) != 0)
+            return NULL; /* v was replaced while this thread was stuck in it */
         release(rt, v);
     }
 }
@@ -585,7 +692,7 @@ static int submit_init(fl_runtime *rt, fl_job *job)
         fl_response_reset(&part->resp);
         part->done = init_part_done;
         part->ud = rt;
-        control(rt, &rt->vms[i], part);
+        control(rt, i, part);
     }
     return 0;
 }
@@ -647,7 +754,7 @@ void fl_runtime_swap(fl_runtime *rt)
         part->req.arrival = fl_now();
         part->done = swap_part_done;
         part->ud = rt;
-        control(rt, &rt->vms[i], part);
+        control(rt, i, part);
     }
 }
 
@@ -662,7 +769,7 @@ static vm *take_free_locked(fl_runtime *rt)
     vm *best = NULL;
     long best_score = 0;
     for (int i = 0; i < rt->n; i++) {
-        vm *v = &rt->vms[i];
+        vm *v = rt->vms[i];
         if (v->held || v->owner || v->start_head || behind_locked(rt, v))
             continue;
         long score = v->inflight + (v->ready_head ? 1000000L : 0);
@@ -705,9 +812,10 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
         job_push(&rt->wait_head, &rt->wait_tail, job);
         if (sooner)
             rt->next_expiry = job->answer_by;
+        fl_loop *first = rt->vms[0]->loop;
         pthread_mutex_unlock(&rt->lock);
         if (sooner)
-            fl_loop_wake(rt->vms[0].loop);
+            fl_loop_wake(first);
         return 0;
     }
     rt->inflight++;
@@ -720,20 +828,22 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
         release(rt, v);
         return 0;
     }
-    v->inflight++;
+    enter_flight_locked(v, job);
     pthread_mutex_unlock(&rt->lock);
     /* Run it right here on the HTTP thread: no hand-off, no wake-up.  If it
      * is still running when its slice ends, or waits on a call, its state's
      * loop thread carries it on, so this thread's other connections never
      * wait long behind it. */
     int answered = start(rt, v, job, FL_INLINE_SLICE, 1);
+    if (answered == FL_RUN_ABANDONED)
+        return -1; /* answered by the supervisor; v is no longer in use */
     release(rt, v);
     return answered;
 }
 
 void fl_runtime_run(fl_runtime *rt, fl_job *job)
 {
-    vm *v = &rt->vms[0];
+    vm *v = rt->vms[0];
     if (job->req.kind == FL_REQ_INIT) {
         fl_response_reset(&job->resp);
         if (!fl_worker_ready(&v->w) && !init_failed(rt))
@@ -762,9 +872,188 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job)
     fl_worker_inv_free(&v->w, inv);
 }
 
-int fl_runtime_healthy(fl_runtime *rt)
+/* ---------------------------------------------------------------- the supervisor */
+
+/* A new Lua state (nothing loaded yet) with its loop, to stand in for
+ * state i; its loop thread is started by the caller. */
+static vm *vm_new(fl_runtime *rt, int i)
 {
-    return !init_failed(rt);
+    vm *v = calloc(1, sizeof *v);
+    if (!v)
+        return NULL;
+    v->rt = rt;
+    v->loop = fl_loop_create();
+    if (!v->loop || fl_worker_init(&v->w, rt->cfg, i, rt->n, v->loop, &rt->cancel) != 0) {
+        if (v->loop)
+            fl_loop_free(v->loop);
+        free(v);
+        return NULL;
+    }
+    return v;
+}
+
+static void vm_free(vm *v)
+{
+    if (!v)
+        return;
+    fl_worker_free(&v->w);
+    fl_loop_free(v->loop);
+    free(v);
+}
+
+/* Answers job through its abandon callback (the job stays its owner's). */
+static void abandon(fl_job *job, const char *rid, fl_errkind kind, const char *msg, int on_its_thread)
+{
+    fl_response resp;
+    fl_response_init(&resp);
+    fl_response_error(&resp, kind, rid, FL_HERE, msg);
+    if (job->abandon)
+        job->abandon(job, &resp, on_its_thread);
+    fl_response_free(&resp);
+}
+
+/* The invocation running in state i has run FL_STUCK_MARGIN past its
+ * deadline: its code is where no hook reaches (a C function, a __gc
+ * metamethod).  It is answered TimeoutError now, the other invocations in
+ * flight in the state are answered ServiceUnavailable (the state is lost to
+ * them), and a fresh state takes the place of the stuck one, so the
+ * instance keeps its capacity.  The stuck thread keeps the old state. */
+static void replace_stuck(fl_runtime *rt, int i)
+{
+    vm *nv = vm_new(rt, i);
+    if (!nv) {
+        FL_ERROR("Lua state %d is stuck and no memory is left for a state to replace it", i);
+        return;
+    }
+    pthread_mutex_lock(&rt->lock);
+    vm *v = rt->vms[i];
+    fl_job *job = atomic_exchange(&v->run_job, NULL);
+    if (!job || rt->quit) { /* it came back just now, or the instance is gone */
+        if (job)
+            atomic_store(&v->run_job, job);
+        pthread_mutex_unlock(&rt->lock);
+        vm_free(nv);
+        return;
+    }
+    int on_http = atomic_load(&v->run_on_http);
+    v->stuck = 1;
+    v->stuck_since = fl_now();
+    v->stuck_deadline = atomic_load(&v->run_deadline);
+    v->stuck_on_http = on_http;
+    memcpy(v->stuck_rid, v->run_rid, sizeof v->stuck_rid);
+    /* what waited for v goes to its replacement */
+    nv->control = v->control;
+    v->control = NULL;
+    nv->start_head = v->start_head;
+    nv->start_tail = v->start_tail;
+    v->start_head = v->start_tail = NULL;
+    nv->gen = atomic_load(&rt->code_gen); /* it loads the code on disk now */
+    /* what was in flight in v is answered below: no longer counted */
+    fl_job *victims = v->flight;
+    v->flight = NULL;
+    rt->inflight -= v->inflight;
+    rt->vms[i] = nv;
+    v->next_stuck = rt->stuck;
+    rt->stuck = v;
+    rt->n_stuck++;
+    int n_stuck = rt->n_stuck;
+
+    /* Answered under the lock: the stuck code coming back (came_back)
+     * waits for it, so the job is not let go while it is answered. */
+    char msg[512];
+    snprintf(msg, sizeof msg,
+             "invocation timed out: its code was still running %.1f s after its deadline, in code the runtime "
+             "cannot interrupt (a C function or a __gc metamethod that does not return); the Lua state was "
+             "replaced",
+             FL_STUCK_MARGIN);
+    int n_victims = 0;
+    for (fl_job *j = victims, *next; j; j = next) {
+        next = j->flight_next;
+        if (j == job)
+            continue;
+        n_victims++;
+        char rid[FL_REQUEST_ID_MAX + 1];
+        abandon(j, fl_request_id(&j->req, rid, sizeof rid), FL_ERR_SERVICE_UNAVAILABLE,
+                "the Lua state this invocation ran in was lost to another invocation's code that never returned; "
+                "send the request again",
+                0);
+    }
+    abandon(job, v->stuck_rid, FL_ERR_TIMEOUT, msg, on_http);
+    pthread_mutex_unlock(&rt->lock);
+
+    if (pthread_create(&nv->thread, NULL, loop_main, nv) == 0)
+        nv->has_thread = 1;
+    else
+        FL_ERROR("cannot start the loop thread of the state replacing Lua state %d", i);
+    pthread_detach(v->thread); /* ends by itself: at once, or when the stuck code returns */
+    fl_loop_wake(v->loop);
+    FL_ERROR("Lua state %d is stuck in request %s (on %s thread, %.1f s past its deadline): replaced by a fresh "
+             "state; %d other invocation(s) in it answered ServiceUnavailable; %d state(s) stuck in this instance",
+             i, v->stuck_rid, on_http ? "an HTTP" : "its loop", v->stuck_since - v->stuck_deadline, n_victims, n_stuck);
+    fl_loop_wake(nv->loop);
+}
+
+static void *supervise(void *arg)
+{
+    fl_runtime *rt = arg;
+    pthread_mutex_lock(&rt->lock);
+    while (!rt->quit) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += FL_WATCH_INTERVAL_NS;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&rt->supervisor_wake, &rt->lock, &ts);
+        double now = fl_now();
+        for (int i = 0; i < rt->n && !rt->quit; i++) {
+            vm *v = rt->vms[i];
+            if (!atomic_load(&v->run_job) || now < atomic_load(&v->run_deadline) + FL_STUCK_MARGIN)
+                continue;
+            pthread_mutex_unlock(&rt->lock);
+            replace_stuck(rt, i);
+            pthread_mutex_lock(&rt->lock);
+        }
+    }
+    pthread_mutex_unlock(&rt->lock);
+    return NULL;
+}
+
+int fl_runtime_healthy(fl_runtime *rt, fl_buf *detail)
+{
+    pthread_mutex_lock(&rt->lock);
+    int healthy = !init_failed_locked(rt);
+    int still = 0;
+    if (detail)
+        fl_buf_addc(detail, '[');
+    double now = fl_now();
+    for (vm *v = rt->stuck; v; v = v->next_stuck) {
+        still += !v->came_back;
+        if (detail)
+            fl_buf_printf(detail,
+                          "%s{\"state\":%d,\"requestId\":\"%s\",\"thread\":\"%s\",\"stuckForSeconds\":%.1f,"
+                          "\"returned\":%s}",
+                          v == rt->stuck ? "" : ",", v->w.id, v->stuck_rid, v->stuck_on_http ? "http" : "loop",
+                          now - v->stuck_since, v->came_back ? "true" : "false");
+    }
+    if (detail)
+        fl_buf_addc(detail, ']');
+    if (still > rt->n)
+        healthy = 0;
+    pthread_mutex_unlock(&rt->lock);
+    return healthy;
+}
+
+/* States whose stuck code has not returned: their threads still run. */
+static int still_stuck(fl_runtime *rt)
+{
+    pthread_mutex_lock(&rt->lock);
+    int n = 0;
+    for (vm *v = rt->stuck; v; v = v->next_stuck)
+        n += !v->came_back;
+    pthread_mutex_unlock(&rt->lock);
+    return n;
 }
 
 /* ---------------------------------------------------------------- life cycle */
@@ -782,6 +1071,7 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
     rt->init_jobs = calloc((size_t)rt->n, sizeof *rt->init_jobs);
     rt->swap_jobs = calloc((size_t)rt->n, sizeof *rt->swap_jobs);
     pthread_mutex_init(&rt->lock, NULL);
+    pthread_cond_init(&rt->supervisor_wake, NULL);
     fl_response_init(&rt->init_error);
     fl_response_init(&rt->init_result);
     if (!rt->vms || !rt->init_jobs || !rt->swap_jobs) {
@@ -789,12 +1079,11 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
         return NULL;
     }
     for (int i = 0; i < rt->n; i++) {
-        vm *v = &rt->vms[i];
-        v->rt = rt;
         fl_response_init(&rt->init_jobs[i].resp);
         fl_response_init(&rt->swap_jobs[i].resp);
-        v->loop = fl_loop_create();
-        if (!v->loop || fl_worker_init(&v->w, cfg, i, rt->n, v->loop, &rt->cancel) != 0) {
+    }
+    for (int i = 0; i < rt->n; i++) {
+        if (!(rt->vms[i] = vm_new(rt, i))) {
             FL_ERROR("cannot create Lua state %d", i);
             fl_runtime_destroy(rt);
             return NULL;
@@ -804,7 +1093,7 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
         rt->reload = fl_reload_start(cfg->dir, &rt->code_gen);
     if (threaded) {
         for (int i = 0; i < rt->n; i++) {
-            vm *v = &rt->vms[i];
+            vm *v = rt->vms[i];
             if (pthread_create(&v->thread, NULL, loop_main, v) != 0) {
                 FL_ERROR("cannot start the loop thread of Lua state %d", i);
                 fl_runtime_destroy(rt);
@@ -812,6 +1101,10 @@ fl_runtime *fl_runtime_create(const fl_config *cfg, int threaded)
             }
             v->has_thread = 1;
         }
+        if (pthread_create(&rt->supervisor, NULL, supervise, rt) == 0)
+            rt->has_supervisor = 1;
+        else
+            FL_WARN("no supervisor thread: an invocation stuck in C code holds its Lua state for good");
     }
     return rt;
 }
@@ -822,7 +1115,7 @@ static int drained(fl_runtime *rt)
     pthread_mutex_lock(&rt->lock);
     int d = rt->inflight == 0 && !rt->wait_head && rt->init_pending == 0;
     for (int i = 0; d && i < rt->n; i++)
-        d = !rt->vms[i].held && !rt->vms[i].start_head && !rt->vms[i].control;
+        d = !rt->vms[i]->held && !rt->vms[i]->start_head && !rt->vms[i]->control;
     pthread_mutex_unlock(&rt->lock);
     return d;
 }
@@ -843,14 +1136,17 @@ int fl_runtime_stop(fl_runtime *rt, double grace_s)
         rt->stopping = 1;
         pthread_mutex_unlock(&rt->lock);
         if (running) {
-            /* running and waiting invocations finish within the grace period... */
+            /* running and waiting invocations finish within the grace period
+             * (one stuck in C code is answered and left by the supervisor)... */
             wait_drained(rt, grace_s);
             if (!drained(rt)) {
                 /* ...or are cancelled: at their next hook, and their calls and sleeps now */
                 FL_WARN("shutdown: grace period over; cancelling the invocations still running");
                 atomic_store(&rt->cancel, 1);
+                pthread_mutex_lock(&rt->lock);
                 for (int i = 0; i < rt->n; i++)
-                    fl_loop_cancel_all(rt->vms[i].loop);
+                    fl_loop_cancel_all(rt->vms[i]->loop);
+                pthread_mutex_unlock(&rt->lock);
                 wait_drained(rt, 2.0);
             }
             if (!drained(rt)) {
@@ -858,10 +1154,15 @@ int fl_runtime_stop(fl_runtime *rt, double grace_s)
                 return -1;
             }
             pthread_mutex_lock(&rt->lock);
-            rt->quit = 1;
+            rt->quit = 1; /* from here on the states are not replaced */
+            pthread_cond_signal(&rt->supervisor_wake);
             pthread_mutex_unlock(&rt->lock);
+            if (rt->has_supervisor) {
+                pthread_join(rt->supervisor, NULL);
+                rt->has_supervisor = 0;
+            }
             for (int i = 0; i < rt->n; i++) {
-                vm *v = &rt->vms[i];
+                vm *v = rt->vms[i];
                 if (!v->has_thread)
                     continue;
                 fl_loop_wake(v->loop);
@@ -875,8 +1176,12 @@ int fl_runtime_stop(fl_runtime *rt, double grace_s)
     /* the cancellation was for the invocations: the hooks get their own time */
     atomic_store(&rt->cancel, 0);
     for (int i = 0; i < rt->n; i++)
-        if (rt->vms[i].w.st)
-            fl_worker_shutdown(&rt->vms[i].w);
+        if (rt->vms[i]->w.st)
+            fl_worker_shutdown(&rt->vms[i]->w);
+    if (still_stuck(rt)) {
+        FL_ERROR("shutdown: %d Lua state(s) still run code stuck in C; exiting without them", still_stuck(rt));
+        return -1;
+    }
     return 0;
 }
 
@@ -885,11 +1190,16 @@ void fl_runtime_destroy(fl_runtime *rt)
     if (!rt)
         return;
     for (int i = 0; rt->vms && i < rt->n; i++)
-        if (rt->vms[i].has_thread && fl_runtime_stop(rt, 0) != 0)
+        if (rt->vms[i] && rt->vms[i]->has_thread && fl_runtime_stop(rt, 0) != 0)
             return; /* a thread still uses the states: leave them to the exit */
-    for (int i = 0; rt->vms && i < rt->n; i++) {
-        fl_worker_free(&rt->vms[i].w);
-        fl_loop_free(rt->vms[i].loop);
+    if (still_stuck(rt))
+        return;
+    for (int i = 0; rt->vms && i < rt->n; i++)
+        vm_free(rt->vms[i]);
+    while (rt->stuck) { /* every one came back: no thread uses them */
+        vm *next = rt->stuck->next_stuck;
+        vm_free(rt->stuck);
+        rt->stuck = next;
     }
     for (int i = 0; rt->init_jobs && i < rt->n; i++)
         fl_response_free(&rt->init_jobs[i].resp);
@@ -898,6 +1208,7 @@ void fl_runtime_destroy(fl_runtime *rt)
     fl_reload_stop(rt->reload);
     fl_response_free(&rt->init_error);
     fl_response_free(&rt->init_result);
+    pthread_cond_destroy(&rt->supervisor_wake);
     pthread_mutex_destroy(&rt->lock);
     free(rt->vms);
     free(rt->init_jobs);

@@ -33,9 +33,16 @@ struct fl_job {
     fl_response resp;
     fl_job_fn done;    /* the response is filled; called once, from the thread that finished it */
     fl_job_fn suspend; /* called before the answer is left to another thread (HTTP: park the connection) */
+    /* Called from the runtime's supervisor when the code running this job
+     * never returned: send answer to the client now, without waiting for
+     * the job, and keep the job itself alive (the stuck thread may still
+     * use it).  on_its_thread: the stuck code runs on the HTTP thread that
+     * received the job, inside fl_runtime_submit. */
+    void (*abandon)(fl_job *job, const fl_response *answer, int on_its_thread);
     void *ud;
-    fl_job *next;     /* the runtime's queues */
-    double answer_by; /* the runtime's: its timeout is answered then, started or not */
+    fl_job *next;                      /* the runtime's queues */
+    fl_job *flight_prev, *flight_next; /* the runtime's: in flight in a Lua state */
+    double answer_by;                  /* the runtime's: its timeout is answered then, started or not */
     int timeout_s;
 };
 
@@ -50,13 +57,18 @@ void fl_runtime_destroy(fl_runtime *rt);
 /* Called on the HTTP thread.  Returns 1 when the job was answered at once
  * (resp filled, done not called): failed init, or the invocation ran to its
  * end right here, within its time slice.  Returns 0 when it goes on
- * elsewhere: job->suspend was called first, done is called later. */
+ * elsewhere: job->suspend was called first, done is called later.  Returns
+ * -1 when its code got stuck right here and the supervisor answered it
+ * through job->abandon meanwhile: the connection should be closed; the
+ * runtime no longer uses the job. */
 int fl_runtime_submit(fl_runtime *rt, fl_job *job);
 /* Runs the job to completion on the calling thread (unthreaded runtimes). */
 void fl_runtime_run(fl_runtime *rt, fl_job *job);
 
-/* 0 once init has failed (the instance is broken), else 1. */
-int fl_runtime_healthy(fl_runtime *rt);
+/* 0 once init has failed (the instance is broken) or more Lua states are
+ * stuck in code that never returns than --workers, else 1.  detail (may be
+ * NULL) gets a JSON array describing the stuck states ("[]": none). */
+int fl_runtime_healthy(fl_runtime *rt, fl_buf *detail);
 /* SIGHUP: every Lua state is rebuilt with the current code once the
  * invocations in flight in it have finished (it starts no new ones
  * meanwhile); a state whose new code does not load keeps the old one. */

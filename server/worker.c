@@ -9,7 +9,6 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
-#include "base64.h"
 #include "lfetch.h"
 #include "lib.h"
 #include "log.h"
@@ -199,13 +198,8 @@ static void fail(fl_worker *w, const outcome *o, fl_response *resp)
     }
     if (o->kind == FL_ERR_INVALID_EVENT || o->kind == FL_ERR_RESULT || o->kind == FL_ERR_RESULT_TOO_LARGE)
         fl_buf_reset(&w->err.traceback); /* no handler code is on the stack: nothing to show */
-    const char *type = fl_errkind_get(kind)->name;
-    fl_response_reset(resp);
-    resp->status = fl_errkind_get(kind)->status;
-    resp->error_kind = kind;
-    fl_convert_error_to_json(type, &w->err, &resp->body);
-    fl_errkind_log(kind, o->ctx->req ? o->ctx->request_id : NULL, FL_HERE, w->err.message.data, w->err.message.len,
-                   w->err.traceback.data, w->err.traceback.len);
+    fl_answer_error(resp, kind, o->ctx->req ? o->ctx->request_id : NULL, FL_HERE, w->err.message.data,
+                    w->err.message.len, w->err.traceback.data, w->err.traceback.len);
 }
 
 /* A failure of the state's main thread (load, initializer). */
@@ -334,23 +328,6 @@ static int invoke_main(lua_State *L)
     return invoke_done(L, LUA_OK, (lua_KContext)inv);
 }
 
-/* The envelope as a plain HTTP response (HTTP functions). */
-static int envelope_to_http(fl_worker *w, fl_response *resp)
-{
-    resp->status = w->env.status;
-    fl_buf_add(&resp->headers, w->env.headers.data, w->env.headers.len);
-    if (w->env.is_base64) {
-        if (!fl_base64_decode(&resp->body, w->env.body.data ? w->env.body.data : "", w->env.body.len)) {
-            fl_error_reset(&w->err);
-            fl_error_set(&w->err, "cannot decode body: isBase64Encoded is true but the body is not valid base64");
-            return -1;
-        }
-    } else {
-        fl_buf_add(&resp->body, w->env.body.data, w->env.body.len);
-    }
-    return 0;
-}
-
 /* A coroutine for a new invocation: a finished one kept for reuse, or new. */
 static int take_coroutine(fl_state *st, lua_State **co)
 {
@@ -382,19 +359,6 @@ static void give_back_coroutine(fl_state *st, fl_inv *inv, int clean)
     inv->co_ref = LUA_NOREF;
 }
 
-/* A result over the platform's response limit. */
-static void too_large(fl_worker *w, outcome *o, fl_response *resp, size_t n, const char *what)
-{
-    fl_error_reset(&w->err);
-    fl_error_set(&w->err,
-                 "%s %zu bytes, over the platform's limit of %d bytes; "
-                 "return less data or store it elsewhere (e.g. OBS) and return a link",
-                 what, n, FL_RESULT_MAX);
-    o->kind = FL_ERR_RESULT_TOO_LARGE;
-    fail(w, o, resp);
-    fl_buf_shrink(&resp->body, 1 << 20);
-}
-
 /* The invocation's coroutine returned, failed or yielded on its own. */
 static void finish(fl_worker *w, fl_inv *inv, int rc)
 {
@@ -416,21 +380,15 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
     if (rc != LUA_OK) {
         fail(w, &o, resp);
         fresh = recover(w, st, inv->lim.exceeded);
-    } else if (w->env.too_large) {
-        /* the body alone is over the limit: refused before it was encoded */
-        too_large(w, &o, resp, w->env.too_large, "the result's body is");
-    } else if (req->kind == FL_REQ_HTTP && !req->envelope) {
-        if (envelope_to_http(w, resp) != 0) {
-            o.kind = FL_ERR_RESULT;
-            fail(w, &o, resp);
-        } else if (resp->body.len > FL_RESULT_MAX) {
-            too_large(w, &o, resp, resp->body.len, "the response body is");
-        }
     } else {
-        resp->status = 200;
-        fl_convert_envelope_to_json(&w->env, &resp->body);
-        if (resp->body.len > FL_RESULT_MAX)
-            too_large(w, &o, resp, resp->body.len, "the result is");
+        fl_buf why = {0}; /* allocated only when the answer fails */
+        o.kind = fl_answer_from_envelope(&w->env, req->kind == FL_REQ_HTTP && !req->envelope, resp, &why);
+        if (o.kind != FL_ERR_NONE) {
+            fl_error_reset(&w->err);
+            fl_buf_add(&w->err.message, why.data, why.len);
+            fl_buf_free(&why);
+            fail(w, &o, resp);
+        }
     }
     if (fl_log_enabled(FL_LOG_DEBUG))
         fl_logf(FL_LOG_DEBUG, inv->ctx.request_id, FL_HERE,
@@ -481,6 +439,7 @@ fl_inv *fl_worker_inv_new(fl_worker *w, const fl_request *req, fl_response *resp
             return NULL;
         inv->ctx.code_dir = w->cfg->dir;
     }
+    fl_context_begin(&inv->ctx, req, w->cfg->timeout_s, w->cfg->memory_mb); /* its id and deadline known now */
     inv->w = w;
     inv->req = req;
     inv->resp = resp;
@@ -507,7 +466,6 @@ fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
 {
     fl_state *st = inv->st = w->st;
     inv->started = fl_now();
-    fl_context_begin(&inv->ctx, inv->req, w->cfg->timeout_s, w->cfg->memory_mb);
     w->budget = inv->budget = fl_worker_budget(inv->ctx.memory_mb, w->n_workers);
     inv->lim = (fl_limits_run){fl_context_answer_by(&inv->ctx), 0, 0, 0};
     inv->co_ref = take_coroutine(st, &inv->co);

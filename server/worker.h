@@ -95,8 +95,8 @@ int fl_worker_ready(const fl_worker *w);
  * from req.  0 on success; -1 with resp holding the error object. */
 int fl_worker_load(fl_worker *w, const fl_request *req, fl_response *resp);
 
-/* A new invocation of req, answered in resp (both live until it is done);
- * NULL when out of memory.  ready(&inv->waiter) is called (on the loop's
+/* A new invocation of req, answered in resp (both live until it is done),
+ * its context (request id, deadline) set; NULL when out of memory.  ready(&inv->waiter) is called (on the loop's
  * thread) when a WAITING invocation can continue. */
 fl_inv *fl_worker_inv_new(fl_worker *w, const fl_request *req, fl_response *resp, void (*ready)(fl_waiter *),
                           void *job);

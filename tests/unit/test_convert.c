@@ -1,15 +1,17 @@
 /*
  * test_convert.c - convert.c: request -> Lua values, handler result ->
- * envelope -> JSON (every row of spec section 4), error -> error object.
+ * envelope -> JSON (every rule of docs/handler-api.md), error -> error object
+ * (the JSON text itself is answer.c's, whose own cases are in test_answer.c).
  *
  * toenv(v) converts v with fl_convert_result_to_envelope inside lua_pcall
- * and returns fl_convert_envelope_to_json's text; it raises when the Lua
+ * and returns fl_answer_envelope_json's text; it raises when the Lua
  * stack is not left as it was found.
  */
 #include <string.h>
 
 #include "call.h"
 #include "check.h"
+#include "answer.h"
 #include "convert.h"
 #include "json.h"
 #include "luahelp.h"
@@ -30,7 +32,7 @@ static int toenv(lua_State *Ls)
     if (lua_gettop(Ls) != top)
         return luaL_error(Ls, "stack changed: %d -> %d", top, lua_gettop(Ls));
     fl_buf_reset(&out);
-    fl_convert_envelope_to_json(&env, &out);
+    fl_answer_envelope_json(&env, &out);
     lua_pushlstring(Ls, out.data, out.len);
     return 1;
 }
@@ -222,7 +224,7 @@ static void test_envelope_json(void)
     fl_envelope_init(&e);
     fl_buf o;
     fl_buf_init(&o);
-    fl_convert_envelope_to_json(&e, &o);
+    fl_answer_envelope_json(&e, &o);
     CHECK_STR("fresh envelope -> 200, no headers, empty body", fl_buf_cstr(&o),
               "{\"isBase64Encoded\":false,\"statusCode\":200,\"headers\":{},\"body\":\"\"}");
 
@@ -231,7 +233,7 @@ static void test_envelope_json(void)
     fl_buf_add(&e.headers, pairs, sizeof pairs - 1);
     fl_buf_adds(&e.body, "line1\nline2\x01");
     fl_buf_reset(&o);
-    fl_convert_envelope_to_json(&e, &o);
+    fl_answer_envelope_json(&e, &o);
     CHECK_STR("envelope with repeated header -> one name, values joined, all escaped", fl_buf_cstr(&o),
               "{\"isBase64Encoded\":false,\"statusCode\":302,\"headers\":{\"Location\":\"/x\","
               "\"Set-Cookie\":\"a=1, b=2\",\"X-Q\":\"\\\"q\\\"\"},\"body\":\"line1\\nline2\\u0001\"}");
@@ -240,7 +242,7 @@ static void test_envelope_json(void)
     fl_buf_reset(&e.body);
     fl_buf_add(&e.body, "\xff", 1);
     fl_buf_reset(&o);
-    fl_convert_envelope_to_json(&e, &o);
+    fl_answer_envelope_json(&e, &o);
     CHECK("envelope with invalid UTF-8 body -> still valid UTF-8 JSON", fl_utf8_valid(o.data, o.len));
     fl_buf_free(&o);
     fl_envelope_free(&e);
@@ -382,6 +384,12 @@ static int run_chunk(lua_State *Ls)
     return 0;
 }
 
+/* The error object of a failed Lua call, as the worker writes it. */
+static void error_json(const char *type, const fl_error *err, fl_buf *o)
+{
+    fl_answer_error_json(o, type, err->message.data, err->message.len, err->traceback.data, err->traceback.len);
+}
+
 static void test_error_json(void)
 {
     fl_error err;
@@ -389,7 +397,7 @@ static void test_error_json(void)
     fl_buf o;
     fl_buf_init(&o);
 
-    fl_convert_error_to_json("HandlerError", &err, &o);
+    error_json("HandlerError", &err, &o);
     CHECK_STR("empty error -> object with empty message and stackTrace []", fl_buf_cstr(&o),
               "{\"errorType\":\"HandlerError\",\"errorMessage\":\"\",\"stackTrace\":[]}");
 
@@ -397,7 +405,7 @@ static void test_error_json(void)
     fl_buf_adds(&err.traceback, "stack traceback:\n\t[C]: in function 'error'\n\tindex.lua:3: in function "
                                 "'handler'\n\t[C]: in ?");
     fl_buf_reset(&o);
-    fl_convert_error_to_json("HandlerError", &err, &o);
+    error_json("HandlerError", &err, &o);
     CHECK_STR("error with traceback -> stackTrace of frames without title or tabs", fl_buf_cstr(&o),
               "{\"errorType\":\"HandlerError\",\"errorMessage\":\"index.lua:3: bad \\\"thing\\\"\\n\","
               "\"stackTrace\":[\"[C]: in function 'error'\",\"index.lua:3: in function 'handler'\",\"[C]: in ?\"]}");
@@ -405,7 +413,7 @@ static void test_error_json(void)
     fl_buf_reset(&err.traceback);
     fl_buf_adds(&err.traceback, "stack traceback:\n\tindex.lua:1: in main chunk\n");
     fl_buf_reset(&o);
-    fl_convert_error_to_json("X", &err, &o);
+    error_json("X", &err, &o);
     CHECK_CONTAINS("traceback ending in a newline -> no empty frame", fl_buf_cstr(&o),
                    "\"stackTrace\":[\"index.lua:1: in main chunk\"]}");
 
@@ -417,7 +425,7 @@ static void test_error_json(void)
     CHECK_INT("Lua error() through fl_call -> LUA_ERRRUN", rc, LUA_ERRRUN);
     CHECK_INT("fl_call -> stack unchanged", lua_gettop(L), 0);
     fl_buf_reset(&o);
-    fl_convert_error_to_json("HandlerError", &err, &o);
+    error_json("HandlerError", &err, &o);
     lua_pushlstring(L, o.data, o.len);
     lua_setglobal(L, "errjson");
     EVAL("Lua error -> error object that is valid JSON", "return type(jdecode(errjson))", "table");
@@ -446,82 +454,6 @@ static void test_error_json(void)
     fl_error_free(&err);
 }
 
-/* ---------------------------------------------------------------- plain C helpers */
-
-/* The text of b with every \\ufffd escape written as the raw U+FFFD bytes:
- * either form is a correct rendering of an invalid byte. */
-static const char *replacement_unescaped(fl_buf *b)
-{
-    const char *s = fl_buf_cstr(b);
-    char *p;
-    while ((p = strstr(s, "\\ufffd")) != NULL) {
-        memcpy(p, "\xef\xbf\xbd", 3);
-        memmove(p + 3, p + 6, strlen(p + 6) + 1);
-        b->len -= 3;
-    }
-    return s;
-}
-
-#define UTF8(name, lit, want) CHECK_INT(name, fl_utf8_valid(lit, sizeof(lit) - 1), want)
-
-static void test_utf8_and_quote(void)
-{
-    UTF8("UTF-8 empty -> valid", "", 1);
-    UTF8("UTF-8 ASCII -> valid", "hello, world 0123456789", 1);
-    UTF8("UTF-8 embedded NUL -> valid", "a\0b", 1);
-    UTF8("UTF-8 2-byte e-acute -> valid", "caf\xc3\xa9", 1);
-    UTF8("UTF-8 3-byte euro -> valid", "\xe2\x82\xac", 1);
-    UTF8("UTF-8 4-byte emoji -> valid", "\xf0\x9f\x98\x80", 1);
-    UTF8("UTF-8 U+10FFFF -> valid", "\xf4\x8f\xbf\xbf", 1);
-    UTF8("UTF-8 U+FFFF -> valid", "\xef\xbf\xbf", 1);
-    UTF8("UTF-8 lone continuation byte -> invalid", "a\x80", 0);
-    UTF8("UTF-8 byte ff -> invalid", "\xff", 0);
-    UTF8("UTF-8 byte f5 lead -> invalid", "\xf5\x80\x80\x80", 0);
-    UTF8("UTF-8 overlong c0 80 -> invalid", "\xc0\x80", 0);
-    UTF8("UTF-8 overlong c1 bf -> invalid", "\xc1\xbf", 0);
-    UTF8("UTF-8 overlong e0 80 80 -> invalid", "\xe0\x80\x80", 0);
-    UTF8("UTF-8 overlong f0 80 80 80 -> invalid", "\xf0\x80\x80\x80", 0);
-    UTF8("UTF-8 surrogate ed a0 80 -> invalid", "\xed\xa0\x80", 0);
-    UTF8("UTF-8 above U+10FFFF f4 90 80 80 -> invalid", "\xf4\x90\x80\x80", 0);
-    UTF8("UTF-8 truncated 2-byte at end -> invalid", "abc\xc3", 0);
-    UTF8("UTF-8 truncated 4-byte at end -> invalid", "\xf0\x9f\x98", 0);
-    UTF8("UTF-8 lead byte followed by ASCII -> invalid", "\xc3(", 0);
-    UTF8("UTF-8 invalid byte after 16 ASCII bytes -> invalid", "0123456789abcdef\xff", 0);
-    UTF8("UTF-8 invalid byte in the middle of a long text -> invalid",
-         "0123456789abcdef\xfe"
-         "0123456789abcdef",
-         0);
-    UTF8("UTF-8 multibyte after 8 ASCII bytes -> valid",
-         "01234567\xc3\xa9"
-         "01234567",
-         1);
-    CHECK_INT("UTF-8 length honoured: stop before a bad byte -> valid", fl_utf8_valid("ab\xff", 2), 1);
-
-    fl_buf b;
-    fl_buf_init(&b);
-    fl_json_quote(&b, "a\"b\\c/d", 7);
-    CHECK_STR("quote: \" and \\ escaped, / kept", fl_buf_cstr(&b), "\"a\\\"b\\\\c/d\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "\n\r\t\b\f\x01\x1f\x7f", 8);
-    CHECK_STR("quote: control bytes -> short or \\u escapes, DEL kept", fl_buf_cstr(&b),
-              "\"\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "a\0b", 3);
-    CHECK_STR("quote: NUL byte -> \\u0000", fl_buf_cstr(&b), "\"a\\u0000b\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "\xc3\xa9\xff\xe2\x82", 5);
-    CHECK_STR("quote: valid UTF-8 kept, each bad byte -> U+FFFD", replacement_unescaped(&b),
-              "\"\xc3\xa9\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"");
-    fl_buf_reset(&b);
-    fl_json_quote(&b, "", 0);
-    CHECK_STR("quote: empty -> \"\"", fl_buf_cstr(&b), "\"\"");
-    fl_buf_reset(&b);
-    fl_buf_adds(&b, "x=");
-    fl_json_quote(&b, "y", 1);
-    CHECK_STR("quote: appends to what the buffer holds", fl_buf_cstr(&b), "x=\"y\"");
-    fl_buf_free(&b);
-}
-
 int main(void)
 {
     fl_envelope_init(&env);
@@ -538,7 +470,6 @@ int main(void)
     test_event_and_headers();
     test_http_event();
     test_error_json();
-    test_utf8_and_quote();
     lh_close(L);
     fl_envelope_free(&env);
     fl_buf_free(&out);

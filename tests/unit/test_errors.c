@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "check.h"
+#include "answer.h"
 #include "errors.h"
-#include "request.h"
 
 static char *read_file(const char *path)
 {
