@@ -32,6 +32,8 @@
 
 static const char usage_head[] = "usage: fnlua [serve] [options]\n"
                                  "       fnlua invoke [options] [--header 'X-CFF-Name: value']... [EVENT_FILE|-]\n"
+                                 "       fnlua new DIR [--trigger apig|http|timer|smn|obs|kafka|dis|lts|cts]\n"
+                                 "       fnlua test [DIR] [--output tap|junit|plain] [busted options]\n"
                                  "\n"
                                  "Runs Lua 5.4 functions for Huawei Cloud FunctionGraph (event and HTTP functions).\n"
                                  "\n"

@@ -262,6 +262,11 @@ void fl_lib_openstate(lua_State *L)
     lua_setfield(L, -2, "sethook");
     lua_pop(L, 1);
 
+    fl_lib_preload(L);
+}
+
+void fl_lib_preload(lua_State *L)
+{
     luaL_newmetatable(L, "fnlua.buffer");
     lua_pushcfunction(L, box_gc);
     lua_setfield(L, -2, "__gc");

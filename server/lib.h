@@ -19,5 +19,8 @@
 #include <lua.h>
 
 void fl_lib_openstate(lua_State *L);
+/* Only the package.preload entries (cjson, fnlua.json, fnlua.base64,
+ * fnlua.crypto), the standard functions untouched: `fnlua test`'s state. */
+void fl_lib_preload(lua_State *L);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * main.c - fnlua's entry point: `fnlua [serve]` and `fnlua invoke`.
+ * main.c - fnlua's entry point: `fnlua [serve]`, `fnlua invoke`, and the
+ * toolkit's `fnlua new` and `fnlua test` (tool.h).
  *
  * serve: configuration, runtime, HTTP server, then the main thread waits
  * for signals (SIGTERM/SIGINT stop, SIGHUP swaps in the current code)
@@ -19,6 +20,7 @@
 #include "invoke.h"
 #include "log.h"
 #include "runtime.h"
+#include "tool.h"
 
 /* Running invocations get this long to finish once SIGTERM arrives. */
 #define FL_SHUTDOWN_GRACE 10.0
@@ -90,6 +92,15 @@ static int serve(const fl_config *cfg)
 
 int main(int argc, char **argv)
 {
+    if (fl_tool_is_command(argc, argv)) {
+        if (fl_fetch_global_init() != 0) { /* fnlua test runs functions, which may call out */
+            fprintf(stderr, "fnlua: cannot initialize libcurl\n");
+            return 1;
+        }
+        int rc = fl_tool_main(argc, argv);
+        fl_fetch_global_cleanup();
+        return rc;
+    }
     fl_config cfg;
     char err[1024];
     int st = fl_config_load(&cfg, argc, argv, err, sizeof err);
