@@ -22,7 +22,6 @@
 #include "request.h"
 
 /* A request id is [A-Za-z0-9._-]{1,128}; any other is replaced by a new one. */
-#define FL_REQUEST_ID_MAX 128
 
 typedef struct fl_invocation {
     const fl_request *req; /* NULL between invocations */
@@ -48,10 +47,8 @@ void fl_context_end(fl_invocation *inv);
  * before it gives up on the call.  For a request not started yet, with
  * its timeout in seconds put in *timeout_s. */
 double fl_context_answer_by(const fl_invocation *inv);
-double fl_request_answer_by(const fl_request *req, int default_timeout_s, int *timeout_s);
-/* The platform's request id of a request not started yet, copied into buf
- * when there is a valid one (event mode), else NULL: for log lines. */
-const char *fl_request_id(const fl_request *req, char *buf, size_t n);
+/* fl_request_answer_by and fl_request_id (request.h) are defined here too:
+ * the rules for X-CFF-* headers live in this file. */
 
 /* "index.lua:12" for the Lua function at the given stack level. */
 void fl_context_source(lua_State *L, int level, const char *code_dir, char *out, size_t n);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <lua.h>
 
 #include "fetch.h"
 #include "request.h"

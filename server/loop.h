@@ -28,7 +28,8 @@
 #include <stddef.h>
 
 #include <curl/curl.h>
-#include <lua.h>
+
+struct lua_State; /* lua.h's: only pointers to it here */
 
 typedef struct fl_loop fl_loop;
 typedef struct fl_fetch fl_fetch;
@@ -37,7 +38,7 @@ typedef struct fl_fetch fl_fetch;
 typedef struct fl_waiter fl_waiter;
 struct fl_waiter {
     fl_loop *loop;              /* the Lua state's loop */
-    lua_State *co;              /* the invocation's coroutine: only it may suspend */
+    struct lua_State *co;       /* the invocation's coroutine: only it may suspend */
     double deadline;            /* the invocation's, monotonic seconds (0 = none) */
     atomic_int pending;         /* waits registered and not ended */
     int suspended;              /* the library yielded to wait (not the time slice) */
@@ -46,7 +47,7 @@ struct fl_waiter {
     /* Coroutines the invocation resumed through fnlua's coroutine.resume
      * and coroutine.wrap, innermost last: a wait there is relayed up to the
      * invocation's own coroutine (NULL: a link that cannot yield). */
-    lua_State *relay[16];
+    struct lua_State *relay[16];
     int n_relay;
 };
 
@@ -85,9 +86,9 @@ int fl_loop_busy(fl_loop *l);
 /* Once per state, before its first coroutine: slot is where the runtime
  * keeps the waiter of the invocation running in the state (NULL while
  * none runs). */
-void fl_wait_openstate(lua_State *L, fl_waiter **slot);
+void fl_wait_openstate(struct lua_State *L, fl_waiter **slot);
 /* The waiter of the invocation running in L's state, or NULL. */
-fl_waiter *fl_wait_current(lua_State *L);
+fl_waiter *fl_wait_current(struct lua_State *L);
 /* One wait of w ended (loop's thread): the last one calls w->ready. */
 void fl_wait_end(fl_waiter *w);
 

@@ -14,6 +14,9 @@
 #include "buf.h"
 #include "errors.h"
 
+/* Longest request id kept (longer ones are replaced by a generated one). */
+#define FL_REQUEST_ID_MAX 128
+
 typedef struct fl_header {
     const char *name;
     size_t name_len;
@@ -55,5 +58,13 @@ const char *fl_request_header(const fl_request *req, const char *name, size_t *l
 double fl_now(void);
 /* Percent-decodes s in place ('+' is a space when plus is set); returns the new length. */
 size_t fl_url_decode(char *s, size_t n, int plus);
+
+/* Defined in context.c, with the other rules for X-CFF-* headers.  When a
+ * request not started yet must be answered: its deadline (monotonic
+ * seconds, the answer margin taken), with its timeout in seconds put in
+ * *timeout_s; and its request id copied into buf when there is a valid one
+ * (event mode), else NULL: for log lines. */
+double fl_request_answer_by(const fl_request *req, int default_timeout_s, int *timeout_s);
+const char *fl_request_id(const fl_request *req, char *buf, size_t n);
 
 #endif

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "answer.h"
 #include "log.h"
 #include "loop.h"
 #include "reload.h"
@@ -32,14 +33,15 @@
  * under the runtime's lock; w (the state and what belongs to it, worker.h)
  * belongs to whichever thread holds the state. */
 typedef struct vm {
-    fl_worker w; /* first: an invocation's worker leads to its vm */
+    fl_worker *w;
+    int id; /* its place in the table of states */
     struct fl_runtime *rt;
     fl_loop *loop;
     pthread_t thread;
     int has_thread;
     int held;                        /* (lock) a thread runs Lua in it now */
     fl_inv *owner;                   /* (lock) paused at the end of its slice: runs next, alone */
-    fl_inv *ready_head, *ready_tail; /* (lock) invocations to continue */
+    fl_job *ready_head, *ready_tail; /* (lock) invocations to continue */
     fl_job *start_head, *start_tail; /* (lock) new invocations that must load first */
     fl_job *control;                 /* (lock) /init and SIGHUP work for this state */
     int inflight;                    /* (lock) invocations started in it and not finished */
@@ -168,26 +170,16 @@ static fl_job *job_pop(fl_job **head, fl_job **tail)
     return j;
 }
 
-static void ready_push(vm *v, fl_inv *inv)
+static void ready_push(vm *v, fl_job *job)
 {
-    inv->next = NULL;
-    if (v->ready_tail)
-        v->ready_tail->next = inv;
-    else
-        v->ready_head = inv;
-    v->ready_tail = inv;
+    job_push(&v->ready_head, &v->ready_tail, job);
 }
 
+/* The next invocation ready to continue, or NULL. */
 static fl_inv *ready_pop(vm *v)
 {
-    fl_inv *inv = v->ready_head;
-    if (inv) {
-        v->ready_head = inv->next;
-        if (!v->ready_head)
-            v->ready_tail = NULL;
-        inv->next = NULL;
-    }
-    return inv;
+    fl_job *job = job_pop(&v->ready_head, &v->ready_tail);
+    return job ? job->inv : NULL;
 }
 
 /* Under lock.  --reload: a state built from older code is replaced before
@@ -266,11 +258,11 @@ static void release(fl_runtime *rt, vm *v)
  * holder's, when a call could not even start). */
 static void on_ready(fl_waiter *wt)
 {
-    fl_inv *inv = wt->ud;
-    vm *v = (vm *)inv->w; /* the worker is the vm's first member */
+    fl_job *job = fl_inv_job(wt->ud);
+    vm *v = job->where;
     fl_runtime *rt = v->rt;
     pthread_mutex_lock(&rt->lock);
-    ready_push(v, inv);
+    ready_push(v, job);
     pthread_mutex_unlock(&rt->lock);
     /* the loop thread looks at its queue after every poll; a holder's
      * release wakes it */
@@ -282,6 +274,7 @@ static void on_ready(fl_waiter *wt)
 static void enter_flight_locked(vm *v, fl_job *job)
 {
     v->inflight++;
+    job->where = v;
     job->flight_prev = NULL;
     job->flight_next = v->flight;
     if (v->flight)
@@ -310,8 +303,8 @@ static int leave_flight(fl_runtime *rt, vm *v, fl_job *job)
 /* An invocation ended: answer it, and make room for the next. */
 static void ended(fl_runtime *rt, vm *v, fl_inv *inv, int inline_answer)
 {
-    fl_job *job = inv->job;
-    fl_worker_inv_free(&v->w, inv);
+    fl_job *job = fl_inv_job(inv);
+    fl_worker_inv_free(v->w, inv);
     leave_flight(rt, v, job);
     if (!inline_answer)
         job->done(job);
@@ -329,14 +322,14 @@ static void came_back(fl_runtime *rt, vm *v);
 static int run_watched(fl_runtime *rt, vm *v, fl_inv *inv, fl_job *job, int begin, double slice_s, int on_http)
 {
     if (begin)
-        memcpy(v->run_rid, inv->ctx.request_id, sizeof v->run_rid);
+        snprintf(v->run_rid, sizeof v->run_rid, "%s", fl_inv_request_id(inv));
     atomic_store_explicit(&v->run_deadline, job->answer_by, memory_order_relaxed);
     atomic_store_explicit(&v->run_on_http, on_http, memory_order_relaxed);
     atomic_store(&v->run_job, job);
-    fl_run r = begin ? fl_worker_start(&v->w, inv, slice_s) : fl_worker_continue(&v->w, inv, slice_s);
+    fl_run r = begin ? fl_worker_start(v->w, inv, slice_s) : fl_worker_continue(v->w, inv, slice_s);
     if (!atomic_exchange(&v->run_job, NULL)) {
         if (r == FL_RUN_DONE)
-            fl_worker_inv_free(&v->w, inv); /* else its waits may still name it */
+            fl_worker_inv_free(v->w, inv); /* else its waits may still name it */
         came_back(rt, v);
         return FL_RUN_ABANDONED;
     }
@@ -351,7 +344,7 @@ static void came_back(fl_runtime *rt, vm *v)
     pthread_mutex_lock(&rt->lock);
     v->came_back = 1;
     double late = fl_now() - v->stuck_deadline;
-    int id = v->w.id;
+    int id = v->id;
     char rid[sizeof v->stuck_rid];
     memcpy(rid, v->stuck_rid, sizeof rid);
     pthread_mutex_unlock(&rt->lock);
@@ -387,13 +380,13 @@ static int after_run(fl_runtime *rt, vm *v, fl_inv *inv, fl_run r, int inline_an
  * initializer: never on an HTTP thread. */
 static int prepare(fl_runtime *rt, vm *v, fl_job *job)
 {
-    fl_worker *w = &v->w;
+    fl_worker *w = v->w;
     if (stale(rt, v)) {
         unsigned gen = atomic_load(&rt->code_gen);
         if (fl_worker_reset(w) == 0)
             loaded_gen(rt, v, gen);
         else
-            FL_ERROR("state %d: out of memory for a fresh Lua state; keeping the previous code", w->id);
+            FL_ERROR("state %d: out of memory for a fresh Lua state; keeping the previous code", v->id);
     }
     pthread_mutex_lock(&rt->lock);
     int failed = init_failed_locked(rt);
@@ -415,7 +408,8 @@ static int prepare(fl_runtime *rt, vm *v, fl_job *job)
  * suspended when it goes on elsewhere. */
 static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_answer)
 {
-    fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
+    fl_inv *inv = fl_worker_inv_new(v->w, &job->req, &job->resp, on_ready, job);
+    job->inv = inv;
     if (!inv) {
         fl_response_error(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE,
                           "out of memory for a new invocation; try again");
@@ -424,7 +418,7 @@ static int start(fl_runtime *rt, vm *v, fl_job *job, double slice_s, int inline_
             job->done(job);
         return 1;
     }
-    job->answer_by = fl_context_answer_by(&inv->ctx);
+    job->answer_by = fl_inv_answer_by(inv);
     int r = run_watched(rt, v, inv, job, 1, slice_s, inline_answer);
     if (r == FL_RUN_ABANDONED)
         return FL_RUN_ABANDONED;
@@ -449,13 +443,13 @@ static int start_prepared(fl_runtime *rt, vm *v, fl_job *job)
 
 static void run_control(fl_runtime *rt, vm *v, fl_job *job)
 {
-    fl_worker *w = &v->w;
+    fl_worker *w = v->w;
     if (job->req.kind == FL_REQ_REBUILD) {
         unsigned gen = atomic_load(&rt->code_gen);
         if (fl_worker_rebuild(w, &job->req, &job->resp) == 0)
             loaded_gen(rt, v, gen);
         else
-            FL_WARN("SIGHUP: state %d keeps its previous code (the load error is logged above)", w->id);
+            FL_WARN("SIGHUP: state %d keeps its previous code (the load error is logged above)", v->id);
     } else {
         /* this state's part of /init: load once, unless already loaded */
         fl_response_reset(&job->resp);
@@ -464,7 +458,7 @@ static void run_control(fl_runtime *rt, vm *v, fl_job *job)
             if (fl_worker_reset(w) == 0)
                 loaded_gen(rt, v, gen);
             else
-                FL_ERROR("state %d: out of memory for a fresh Lua state", w->id);
+                FL_ERROR("state %d: out of memory for a fresh Lua state", v->id);
         }
         if (!fl_worker_ready(w) && !init_failed(rt))
             fl_worker_load(w, &job->req, &job->resp);
@@ -547,7 +541,7 @@ static int turn(fl_runtime *rt, vm *v)
         if (ctl) {
             run_control(rt, v, ctl);
         } else if (inv) {
-            int r = run_watched(rt, v, inv, inv->job, 0, FL_LOOP_SLICE, 0);
+            int r = run_watched(rt, v, inv, fl_inv_job(inv), 0, FL_LOOP_SLICE, 0);
             if (r == FL_RUN_ABANDONED)
                 return -1;
             after_run(rt, v, inv, (fl_run)r, 0);
@@ -819,7 +813,7 @@ int fl_runtime_submit(fl_runtime *rt, fl_job *job)
         return 0;
     }
     rt->inflight++;
-    if (!fl_worker_ready(&v->w) || stale_locked(rt, v)) {
+    if (!fl_worker_ready(v->w) || stale_locked(rt, v)) {
         /* loading (the initializer may be slow) happens on the loop thread;
          * counted in v when it starts there (a rebuild waits for v to empty) */
         job->suspend(job);
@@ -846,18 +840,20 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job)
     vm *v = rt->vms[0];
     if (job->req.kind == FL_REQ_INIT) {
         fl_response_reset(&job->resp);
-        if (!fl_worker_ready(&v->w) && !init_failed(rt))
-            fl_worker_load(&v->w, &job->req, &job->resp);
+        if (!fl_worker_ready(v->w) && !init_failed(rt))
+            fl_worker_load(v->w, &job->req, &job->resp);
         return;
     }
     if (prepare(rt, v, job))
         return;
-    fl_inv *inv = fl_worker_inv_new(&v->w, &job->req, &job->resp, on_ready, job);
+    fl_inv *inv = fl_worker_inv_new(v->w, &job->req, &job->resp, on_ready, job);
+    job->inv = inv;
+    job->where = v;
     if (!inv) {
         fl_response_error(&job->resp, FL_ERR_SERVICE_UNAVAILABLE, NULL, FL_HERE, "out of memory for a new invocation");
         return;
     }
-    fl_run r = fl_worker_start(&v->w, inv, 0);
+    fl_run r = fl_worker_start(v->w, inv, 0);
     while (r != FL_RUN_DONE) {
         fl_inv *next = NULL;
         while (!next) {
@@ -867,9 +863,9 @@ void fl_runtime_run(fl_runtime *rt, fl_job *job)
             if (!next)
                 fl_loop_poll(v->loop, -1);
         }
-        r = fl_worker_continue(&v->w, next, 0);
+        r = fl_worker_continue(v->w, next, 0);
     }
-    fl_worker_inv_free(&v->w, inv);
+    fl_worker_inv_free(v->w, inv);
 }
 
 /* ---------------------------------------------------------------- the supervisor */
@@ -882,8 +878,9 @@ static vm *vm_new(fl_runtime *rt, int i)
     if (!v)
         return NULL;
     v->rt = rt;
+    v->id = i;
     v->loop = fl_loop_create();
-    if (!v->loop || fl_worker_init(&v->w, rt->cfg, i, rt->n, v->loop, &rt->cancel) != 0) {
+    if (!v->loop || !(v->w = fl_worker_new(rt->cfg, i, rt->n, v->loop, &rt->cancel))) {
         if (v->loop)
             fl_loop_free(v->loop);
         free(v);
@@ -896,7 +893,7 @@ static void vm_free(vm *v)
 {
     if (!v)
         return;
-    fl_worker_free(&v->w);
+    fl_worker_free(v->w);
     fl_loop_free(v->loop);
     free(v);
 }
@@ -952,6 +949,10 @@ static void replace_stuck(fl_runtime *rt, int i)
     fl_job *victims = v->flight;
     v->flight = NULL;
     rt->inflight -= v->inflight;
+    if (pthread_create(&nv->thread, NULL, loop_main, nv) == 0) /* it waits for the lock */
+        nv->has_thread = 1;
+    else
+        FL_ERROR("cannot start the loop thread of the state replacing Lua state %d", i);
     rt->vms[i] = nv;
     v->next_stuck = rt->stuck;
     rt->stuck = v;
@@ -981,10 +982,6 @@ static void replace_stuck(fl_runtime *rt, int i)
     abandon(job, v->stuck_rid, FL_ERR_TIMEOUT, msg, on_http);
     pthread_mutex_unlock(&rt->lock);
 
-    if (pthread_create(&nv->thread, NULL, loop_main, nv) == 0)
-        nv->has_thread = 1;
-    else
-        FL_ERROR("cannot start the loop thread of the state replacing Lua state %d", i);
     pthread_detach(v->thread); /* ends by itself: at once, or when the stuck code returns */
     fl_loop_wake(v->loop);
     FL_ERROR("Lua state %d is stuck in request %s (on %s thread, %.1f s past its deadline): replaced by a fresh "
@@ -1034,7 +1031,7 @@ int fl_runtime_healthy(fl_runtime *rt, fl_buf *detail)
             fl_buf_printf(detail,
                           "%s{\"state\":%d,\"requestId\":\"%s\",\"thread\":\"%s\",\"stuckForSeconds\":%.1f,"
                           "\"returned\":%s}",
-                          v == rt->stuck ? "" : ",", v->w.id, v->stuck_rid, v->stuck_on_http ? "http" : "loop",
+                          v == rt->stuck ? "" : ",", v->id, v->stuck_rid, v->stuck_on_http ? "http" : "loop",
                           now - v->stuck_since, v->came_back ? "true" : "false");
     }
     if (detail)
@@ -1176,8 +1173,7 @@ int fl_runtime_stop(fl_runtime *rt, double grace_s)
     /* the cancellation was for the invocations: the hooks get their own time */
     atomic_store(&rt->cancel, 0);
     for (int i = 0; i < rt->n; i++)
-        if (rt->vms[i]->w.st)
-            fl_worker_shutdown(&rt->vms[i]->w);
+        fl_worker_shutdown(rt->vms[i]->w);
     if (still_stuck(rt)) {
         FL_ERROR("shutdown: %d Lua state(s) still run code stuck in C; exiting without them", still_stuck(rt));
         return -1;

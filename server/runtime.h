@@ -42,6 +42,8 @@ struct fl_job {
     void *ud;
     fl_job *next;                      /* the runtime's queues */
     fl_job *flight_prev, *flight_next; /* the runtime's: in flight in a Lua state */
+    void *where;                       /* the runtime's: that Lua state */
+    void *inv;                         /* the runtime's: its invocation there */
     double answer_by;                  /* the runtime's: its timeout is answered then, started or not */
     int timeout_s;
 };

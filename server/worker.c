@@ -6,14 +6,74 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <lua.h>
 #include <lauxlib.h>
 #include <lualib.h>
+
+#include "call.h"
+#include "context.h"
+#include "convert.h"
+#include "limit.h"
+#include "loader.h"
 
 #include "lfetch.h"
 #include "lib.h"
 #include "log.h"
 
 #define MiB (1024.0 * 1024.0)
+
+/* One Lua state with what was loaded into it.  Two may exist at once while
+ * a SIGHUP rebuild prepares the replacement. */
+typedef struct fl_state {
+    fl_limits limits; /* first: the allocator's ud and the deadline hook find it */
+    lua_State *L;
+    fl_loaded loaded;
+    int ready;              /* handler loaded and initializer run in this state */
+    fl_errkind fails_as;    /* what a failure of the main thread's call is: load or initializer */
+    fl_waiter *running;     /* waiter of the invocation running now (loop.h's slot) */
+    fl_invocation *current; /* its context: what print logs under (context.h) */
+    int free_refs[32];      /* finished coroutines kept for the next invocations */
+    int n_free;
+    int inflight;          /* invocations started in this state and not finished */
+    int retiring;          /* replaced: 1 close when empty, 2 run the shutdown hook first */
+    struct fl_state *next; /* the worker's list of retiring states */
+} fl_state;
+
+/* One invocation in flight in a worker's Lua state: many may be, each in
+ * its own coroutine, with its own context, deadline and error. */
+typedef struct fl_inv {
+    fl_worker *w;
+    fl_state *st; /* the state it runs in: a rebuild does not move it */
+    const fl_request *req;
+    fl_response *resp;
+    lua_State *co;
+    int co_ref;
+    fl_invocation ctx;
+    fl_limits_run lim;
+    size_t budget;
+    fl_waiter waiter;    /* ready() and ud are the runtime's */
+    fl_errkind fails_as; /* what a failure now is: InvalidEvent, HandlerError, ResultError */
+    double started;
+    struct fl_inv *next; /* the runtime's queues */
+    void *job;           /* the runtime's */
+} fl_inv;
+
+struct fl_worker {
+    int id;
+    int n_workers;
+    const fl_config *cfg;
+    size_t budget;            /* Lua heap bytes the state may hold during a call */
+    fl_state *st;             /* the state new invocations start in */
+    fl_state *retired;        /* replaced states that invocations still run in */
+    fl_loop *loop;            /* where this state's invocations wait (NULL: they wait in place) */
+    const atomic_int *cancel; /* the runtime's "stop everything" flag */
+    unsigned generation;      /* code generation the state was loaded from (--reload) */
+    int inflight;             /* invocations started in the state and not finished */
+    fl_invocation idle_ctx;   /* the context of load, initializer and shutdown hook */
+    fl_inv *spare;            /* finished invocation records, for reuse */
+    fl_error err;
+    fl_envelope env;
+};
 
 size_t fl_worker_budget(int memory_mb, int n_workers)
 {
@@ -67,9 +127,11 @@ static void state_free(fl_state *st)
     free(st);
 }
 
-int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl_loop *loop, const atomic_int *cancel)
+fl_worker *fl_worker_new(const fl_config *cfg, int id, int n_workers, fl_loop *loop, const atomic_int *cancel)
 {
-    memset(w, 0, sizeof *w);
+    fl_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
     w->id = id;
     w->n_workers = n_workers;
     w->cfg = cfg;
@@ -81,11 +143,17 @@ int fl_worker_init(fl_worker *w, const fl_config *cfg, int id, int n_workers, fl
     fl_error_init(&w->err);
     fl_envelope_init(&w->env);
     w->st = state_new(w);
-    return w->st ? 0 : -1;
+    if (!w->st) {
+        fl_worker_free(w);
+        return NULL;
+    }
+    return w;
 }
 
 void fl_worker_free(fl_worker *w)
 {
+    if (!w)
+        return;
     state_free(w->st);
     w->st = NULL;
     while (w->retired) {
@@ -100,6 +168,7 @@ void fl_worker_free(fl_worker *w)
     }
     fl_error_free(&w->err);
     fl_envelope_free(&w->env);
+    free(w);
 }
 
 int fl_worker_ready(const fl_worker *w)
@@ -462,6 +531,21 @@ void fl_worker_inv_free(fl_worker *w, fl_inv *inv)
     w->spare = inv;
 }
 
+void *fl_inv_job(const fl_inv *inv)
+{
+    return inv->job;
+}
+
+const char *fl_inv_request_id(const fl_inv *inv)
+{
+    return inv->ctx.request_id;
+}
+
+double fl_inv_answer_by(const fl_inv *inv)
+{
+    return fl_context_answer_by(&inv->ctx);
+}
+
 fl_run fl_worker_start(fl_worker *w, fl_inv *inv, double slice_s)
 {
     fl_state *st = inv->st = w->st;
@@ -514,7 +598,8 @@ static int shutdown_body(lua_State *L)
 
 void fl_worker_shutdown(fl_worker *w)
 {
-    state_shutdown(w, w->st);
+    if (w->st)
+        state_shutdown(w, w->st);
 }
 
 static void state_shutdown(fl_worker *w, fl_state *st)
