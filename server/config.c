@@ -39,8 +39,9 @@ static const char usage_head[] = "usage: fnlua [serve] [options]\n"
                                  "\n"
                                  "options (each also read from the environment variable shown; a flag wins):\n";
 static const char usage_tail[] = "\n"
-                                 "fnlua invoke prints only the result JSON on stdout (logs go to stderr) and exits\n"
-                                 "0 when the function succeeded, 1 when it failed, 2 on usage or load errors.\n";
+                                 "fnlua invoke prints only the result JSON on stdout (logs go to stderr), object keys\n"
+                                 "sorted, and exits 0 when the function succeeded, 1 when it failed, 2 on usage or\n"
+                                 "load errors.\n";
 
 typedef struct option option;
 
@@ -241,6 +242,30 @@ static int parse_method(const option *o, const char *v, const char *src, fl_conf
     return FL_CONFIG_OK;
 }
 
+/* --event: the positional event file's flag form; both at once is one too many. */
+static int parse_event(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    if (!v)
+        return FL_CONFIG_OK;
+    if (!*v)
+        return fail(err, errlen, "fnlua: %s needs a file name (or - for stdin)", src);
+    if (c->event_file)
+        return fail(err, errlen, "fnlua invoke: more than one event file given ('%s' and '%s')", c->event_file, v);
+    c->event_file = v;
+    return FL_CONFIG_OK;
+}
+
+/* --env-file: read by invoke.c, before the function loads; here only present. */
+static int parse_env_file(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
+{
+    (void)o;
+    if (v && access(v, R_OK) != 0)
+        return fail(err, errlen, "fnlua invoke: cannot read %s '%s': %s", src, v, strerror(errno));
+    c->env_file = v;
+    return FL_CONFIG_OK;
+}
+
 static int parse_path(const option *o, const char *v, const char *src, fl_config *c, char *err, size_t errlen)
 {
     (void)o;
@@ -292,6 +317,8 @@ static const option options[] = {
      .help = "pick up edited scripts on the next invocation"},
     {"--log-format", NULL, "FNLUA_LOG_FORMAT", .dflt = "text", .parse = parse_choice, FIELD(log_json),
      .choice = log_formats, .help = "plain lines or one JSON object per line"},
+    {"--log-invocations", NULL, "FNLUA_LOG_INVOCATIONS", .dflt = "off", .parse = parse_switch, FIELD(log_invocations),
+     .help = "an INFO line per finished invocation: id, status, duration, Lua memory"},
     {"--log-level", "L", "FNLUA_LOG_LEVEL", .env_alt = "RUNTIME_LOG_LEVEL", .dflt = "info", .parse = parse_level,
      .help = "debug, info, warn, error"},
     {"--header", "'N: V'", .dflt_text = "none", .parse = parse_header, .invoke_only = 1,
@@ -300,6 +327,14 @@ static const option options[] = {
      .help = "--mode http: the request's method"},
     {"--path", "P", .dflt_text = "/", .parse = parse_path, .invoke_only = 1,
      .help = "--mode http: the request's path and query"},
+    {"--event", "FILE", .dflt_text = "none: an empty event", .parse = parse_event, .invoke_only = 1,
+     .help = "the event (same as EVENT_FILE; - reads stdin)"},
+    {"--env-file", "FILE", .dflt_text = "none", .parse = parse_env_file, .invoke_only = 1,
+     .help = "KEY=VALUE lines: environment variables for the function"},
+    {"--body", NULL, .dflt = "off", .parse = parse_switch, FIELD(print_body), .invoke_only = 1,
+     .help = "print only the result's body, decoded (base64 undone)"},
+    {"--pretty", NULL, .dflt = "off", .parse = parse_switch, FIELD(pretty), .invoke_only = 1,
+     .help = "indent JSON output (keys are always sorted)"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
@@ -432,7 +467,7 @@ static void print_option(const option *o)
         snprintf(env, sizeof env, "%s%s", o->env, o->parse == parse_switch ? "=1" : "");
     if (o->env_alt)
         snprintf(also, sizeof also, "; %s when %s is not set", o->env_alt, o->env);
-    printf("  %-24s %-22s %s%s (default: %s)\n", name, env, o->help, also, default_text(o, dflt, sizeof dflt));
+    printf("  %-24s %-23s %s%s (default: %s)\n", name, env, o->help, also, default_text(o, dflt, sizeof dflt));
 }
 
 static void print_usage(void)

@@ -50,12 +50,16 @@ typedef struct fl_config {
     int reload;
     int log_json;
     fl_log_level log_level;
+    int log_invocations; /* one INFO line per finished invocation */
     /* invoke only */
     const char **headers; /* "Name: value" strings from --header */
     int n_headers;
     const char *event_file; /* NULL: empty event; "-": stdin */
     const char *method;     /* HTTP functions: the request's method and path (with query) */
     const char *path;
+    const char *env_file; /* KEY=VALUE lines set in the environment before the function loads */
+    int print_body;       /* print only the decoded body */
+    int pretty;           /* indent JSON output */
 } fl_config;
 
 enum { FL_CONFIG_OK = 0, FL_CONFIG_EXIT_OK = 1, FL_CONFIG_ERROR = -1 };

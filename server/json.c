@@ -11,6 +11,20 @@
 #include <lauxlib.h>
 
 static const char array_mt_key = 'A';
+static const char number_mt_key = 'N';
+
+/* Stack: [] -> [metatable of FL_JSON_NUMBER_TEXT numbers]. */
+static void push_number_mt(lua_State *L)
+{
+    if (lua_rawgetp(L, LUA_REGISTRYINDEX, &number_mt_key) == LUA_TTABLE)
+        return;
+    lua_pop(L, 1);
+    lua_createtable(L, 0, 1);
+    lua_pushliteral(L, "number");
+    lua_setfield(L, -2, "__jsontype");
+    lua_pushvalue(L, -1);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, &number_mt_key);
+}
 
 void fl_json_push_array_mt(lua_State *L)
 {
@@ -26,9 +40,18 @@ void fl_json_push_array_mt(lua_State *L)
 
 /* ---------------------------------------------------------------- encoding */
 
+/* What fl_json_encode uses: set once, before any thread starts. */
+static unsigned default_flags;
+
+void fl_json_set_default_flags(unsigned flags)
+{
+    default_flags = flags;
+}
+
 typedef struct encoder {
     lua_State *L;
     fl_buf *b;
+    unsigned flags; /* FL_JSON_SORTED, FL_JSON_PRETTY */
     int depth;
     const void *seen[FL_JSON_MAX_DEPTH + 1]; /* tables on the current path */
     int keyidx[FL_JSON_MAX_DEPTH + 1];       /* stack index of the key at each level, 0 = array */
@@ -99,6 +122,151 @@ static lua_Integer array_length(lua_State *L, int idx)
     return max;
 }
 
+/* FL_JSON_PRETTY: a new line indented for nesting level d. */
+static void newline(encoder *e, int d)
+{
+    if (!(e->flags & FL_JSON_PRETTY))
+        return;
+    fl_buf_addc(e->b, '\n');
+    for (int i = 0; i < d; i++)
+        fl_buf_add(e->b, "  ", 2);
+}
+
+/* Stack: unchanged.  The key at kidx as a JSON object key (numbers are
+ * written as strings); raises for other types, naming the table. */
+static void encode_key(encoder *e, int kidx, int d)
+{
+    lua_State *L = e->L;
+    switch (lua_type(L, kidx)) {
+    case LUA_TSTRING: {
+        size_t kl;
+        const char *k = lua_tolstring(L, kidx, &kl);
+        fl_json_quote(e->b, k, kl);
+        break;
+    }
+    case LUA_TNUMBER:
+        fl_buf_addc(e->b, '"');
+        if (lua_isinteger(L, kidx))
+            fl_json_integer(e->b, lua_tointeger(L, kidx));
+        else if (!fl_json_float(e->b, lua_tonumber(L, kidx)))
+            encode_error(e, "a NaN or infinite table key");
+        fl_buf_addc(e->b, '"');
+        break;
+    default: {
+        e->depth = d; /* report the table holding the key */
+        lua_pushfstring(L, "a table key of type %s", luaL_typename(L, kidx));
+        encode_error(e, lua_tostring(L, -1));
+    }
+    }
+    if (e->flags & FL_JSON_PRETTY)
+        fl_buf_add(e->b, ": ", 2);
+    else
+        fl_buf_addc(e->b, ':');
+}
+
+/* The members of the object at idx (level d) in the table's own order. */
+static void encode_members(encoder *e, int idx, int d)
+{
+    lua_State *L = e->L;
+    int first = 1;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        int kidx = lua_gettop(L) - 1;
+        e->keyidx[d] = kidx;
+        if (!first)
+            fl_buf_addc(e->b, ',');
+        first = 0;
+        newline(e, d + 1);
+        encode_key(e, kidx, d);
+        encode_value(e, kidx + 1);
+        lua_pop(L, 1);
+    }
+}
+
+/* A key's JSON text (without quotes) and where the key sits in the keys table. */
+typedef struct sorted_key {
+    const char *s;
+    size_t n;
+    int is_number; /* 1 and "1" both write "1": the number comes first */
+    lua_Integer pos;
+} sorted_key;
+
+static int compare_keys(const void *pa, const void *pb)
+{
+    const sorted_key *a = pa, *b = pb;
+    int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
+    if (c)
+        return c;
+    if (a->n != b->n)
+        return a->n < b->n ? -1 : 1;
+    return b->is_number - a->is_number;
+}
+
+/* FL_JSON_SORTED: the members of the object at idx (level d) with their
+ * keys in byte order of their JSON text (code point order), so the same
+ * table always gives the same text.  Stack: unchanged. */
+static void encode_members_sorted(encoder *e, int idx, int d)
+{
+    lua_State *L = e->L;
+    lua_Integer n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    luaL_checkstack(L, 6, "JSON nesting");
+    /* keys[2i-1] = the key, keys[2i] = its text: anchored, so the
+     * pointers in the array below stay valid */
+    lua_createtable(L, (int)(2 * n), 0);
+    int keys = lua_gettop(L);
+    sorted_key *order = lua_newuserdatauv(L, (size_t)n * sizeof *order, 0);
+    lua_Integer i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        int kidx = lua_gettop(L);
+        int t = lua_type(L, kidx);
+        if (t == LUA_TNUMBER) {
+            fl_buf text;
+            fl_buf_init(&text);
+            if (lua_isinteger(L, kidx))
+                fl_json_integer(&text, lua_tointeger(L, kidx));
+            else
+                fl_json_float(&text, lua_tonumber(L, kidx)); /* inf: refused when written below */
+            lua_pushlstring(L, text.data ? text.data : "", text.len);
+            fl_buf_free(&text);
+        } else {
+            lua_pushvalue(L, kidx); /* a string; other types are refused when written below */
+        }
+        order[i].s = lua_tolstring(L, -1, &order[i].n);
+        if (!order[i].s) {
+            order[i].s = "";
+            order[i].n = 0;
+        }
+        order[i].is_number = t == LUA_TNUMBER;
+        order[i].pos = i;
+        lua_rawseti(L, keys, 2 * i + 2);
+        lua_pushvalue(L, kidx);
+        lua_rawseti(L, keys, 2 * i + 1);
+        i++;
+    }
+    qsort(order, (size_t)i, sizeof *order, compare_keys);
+    for (lua_Integer j = 0; j < i; j++) {
+        lua_rawgeti(L, keys, 2 * order[j].pos + 1);
+        int kidx = lua_gettop(L);
+        e->keyidx[d] = kidx;
+        lua_pushvalue(L, kidx);
+        lua_rawget(L, idx);
+        if (j > 0)
+            fl_buf_addc(e->b, ',');
+        newline(e, d + 1);
+        encode_key(e, kidx, d);
+        encode_value(e, kidx + 1);
+        lua_pop(L, 2);
+    }
+    lua_pop(L, 2);
+}
+
 static void encode_table(encoder *e, int idx)
 {
     lua_State *L = e->L;
@@ -114,7 +282,17 @@ static void encode_table(encoder *e, int idx)
     if (lua_getmetatable(L, idx)) {
         fl_json_push_array_mt(L);
         is_array_mt = lua_rawequal(L, -1, -2);
-        lua_pop(L, 2);
+        push_number_mt(L);
+        int is_number = lua_rawequal(L, -1, -3);
+        lua_pop(L, 3);
+        if (is_number) { /* a number decoded with FL_JSON_NUMBER_TEXT: its text as it was */
+            size_t n = 0;
+            lua_rawgeti(L, idx, 1);
+            const char *text = lua_tolstring(L, -1, &n);
+            fl_buf_add(e->b, text ? text : "null", text ? n : 4);
+            lua_pop(L, 1);
+            return;
+        }
     }
     lua_Integer n = is_array_mt ? (lua_Integer)lua_rawlen(L, idx) : array_length(L, idx);
     int d = e->depth++;
@@ -127,47 +305,22 @@ static void encode_table(encoder *e, int idx)
         for (lua_Integer i = 1; i <= n; i++) {
             if (i > 1)
                 fl_buf_addc(e->b, ',');
+            newline(e, d + 1);
             e->arrayi[d] = i;
             lua_rawgeti(L, idx, i);
             encode_value(e, lua_gettop(L));
             lua_pop(L, 1);
         }
+        if (n > 0)
+            newline(e, d);
         fl_buf_addc(e->b, ']');
     } else {
         fl_buf_addc(e->b, '{');
-        int first = 1;
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            int kidx = lua_gettop(L) - 1;
-            e->keyidx[d] = kidx;
-            if (!first)
-                fl_buf_addc(e->b, ',');
-            first = 0;
-            switch (lua_type(L, kidx)) {
-            case LUA_TSTRING: {
-                size_t kl;
-                const char *k = lua_tolstring(L, kidx, &kl);
-                fl_json_quote(e->b, k, kl);
-                break;
-            }
-            case LUA_TNUMBER:
-                fl_buf_addc(e->b, '"');
-                if (lua_isinteger(L, kidx))
-                    fl_json_integer(e->b, lua_tointeger(L, kidx));
-                else if (!fl_json_float(e->b, lua_tonumber(L, kidx)))
-                    encode_error(e, "a NaN or infinite table key");
-                fl_buf_addc(e->b, '"');
-                break;
-            default: {
-                e->depth--; /* report the table holding the key */
-                lua_pushfstring(L, "a table key of type %s", luaL_typename(L, kidx));
-                encode_error(e, lua_tostring(L, -1));
-            }
-            }
-            fl_buf_addc(e->b, ':');
-            encode_value(e, kidx + 1);
-            lua_pop(L, 1);
-        }
+        if (e->flags & FL_JSON_SORTED)
+            encode_members_sorted(e, idx, d);
+        else
+            encode_members(e, idx, d);
+        newline(e, d);
         fl_buf_addc(e->b, '}');
     }
     e->depth--;
@@ -214,13 +367,19 @@ static void encode_value(encoder *e, int idx)
     }
 }
 
-void fl_json_encode(lua_State *L, int idx, fl_buf *b)
+void fl_json_encode_with(lua_State *L, int idx, fl_buf *b, unsigned flags)
 {
     encoder e;
     e.L = L;
     e.b = b;
+    e.flags = flags;
     e.depth = 0;
     encode_value(&e, lua_absindex(L, idx));
+}
+
+void fl_json_encode(lua_State *L, int idx, fl_buf *b)
+{
+    fl_json_encode_with(L, idx, b, default_flags);
 }
 
 /* ---------------------------------------------------------------- decoding */
@@ -229,6 +388,7 @@ typedef struct decoder {
     lua_State *L;
     const char *s, *p, *end;
     int depth;
+    unsigned flags; /* FL_JSON_NUMBER_TEXT */
 } decoder;
 
 static int decode_error(decoder *d, const char *why)
@@ -420,6 +580,14 @@ static void decode_number(decoder *d)
             d->p++;
     }
     size_t len = (size_t)(d->p - start);
+    if (d->flags & FL_JSON_NUMBER_TEXT) {
+        lua_createtable(d->L, 1, 0);
+        lua_pushlstring(d->L, start, len);
+        lua_rawseti(d->L, -2, 1);
+        push_number_mt(d->L);
+        lua_setmetatable(d->L, -2);
+        return;
+    }
     if (!is_float && len <= 17) {
         /* at most 16 digits (+ sign): fits in 64 bits without overflow checks */
         const char *q = start;
@@ -628,11 +796,17 @@ static void decode_value(decoder *d)
 
 void fl_json_decode(lua_State *L, const char *s, size_t len)
 {
+    fl_json_decode_with(L, s, len, 0);
+}
+
+void fl_json_decode_with(lua_State *L, const char *s, size_t len, unsigned flags)
+{
     decoder d;
     d.L = L;
     d.s = d.p = s;
     d.end = s + len;
     d.depth = 0;
+    d.flags = flags;
     decode_value(&d);
     skip_ws(&d);
     if (d.p != d.end)

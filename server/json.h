@@ -9,7 +9,8 @@
  *
  * Encoding: Lua integers are written exactly over 64 bits, floats with the
  * fewest digits that read back as the same double.  Tables whose keys are
- * 1..n (not too sparse) are arrays, other tables objects.  Functions,
+ * 1..n (not too sparse) are arrays, other tables objects, their keys in
+ * table order, or sorted and indented on request (FL_JSON_SORTED/PRETTY).  Functions,
  * userdata, threads, NaN/inf and cycles raise an error naming where the value
  * sits ("body.items[3]").  Strings that are not valid UTF-8 have each bad byte
  * replaced by U+FFFD, so the output is always valid JSON.
@@ -35,11 +36,25 @@
 #define FL_JSON_MAX_DEPTH 200
 #define FL_STR_DEPTH      "200"
 
+/* Options.  Encoding, SORTED: object keys in byte order of their text
+ * (code point order), so equal tables always give equal text; PRETTY:
+ * one member per line, indented by two spaces, "key": value.  Decoding,
+ * NUMBER_TEXT: each number becomes a marked table holding its text, which
+ * the encoder writes back unchanged (reformatting JSON keeps every digit). */
+enum { FL_JSON_SORTED = 1, FL_JSON_PRETTY = 2, FL_JSON_NUMBER_TEXT = 4 };
+
 /* Stack: [] -> [value].  Raises "invalid JSON at line L, column C: why". */
 void fl_json_decode(lua_State *L, const char *s, size_t len);
+void fl_json_decode_with(lua_State *L, const char *s, size_t len, unsigned flags);
 
-/* Stack: unchanged.  Appends the JSON text of the value at idx to b. */
+/* Stack: unchanged.  Appends the JSON text of the value at idx to b, with
+ * the default options (none, unless fl_json_set_default_flags). */
 void fl_json_encode(lua_State *L, int idx, fl_buf *b);
+/* The same with the given options. */
+void fl_json_encode_with(lua_State *L, int idx, fl_buf *b, unsigned flags);
+/* The options fl_json_encode uses from now on, process-wide: set once
+ * before any thread starts (fnlua invoke sorts keys for stable output). */
+void fl_json_set_default_flags(unsigned flags);
 
 /* Stack: [] -> [array marker metatable]. */
 void fl_json_push_array_mt(lua_State *L);

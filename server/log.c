@@ -83,7 +83,9 @@ static size_t chunk_len(const char *msg, size_t len, size_t max)
     return n;
 }
 
-static void format_line(fl_buf *b, fl_log_level lv, const char *rid, const char *src, const char *msg, size_t len)
+/* extra: more JSON members (",\"k\":v...") for the JSON format, or NULL. */
+static void format_line(fl_buf *b, fl_log_level lv, const char *rid, const char *src, const char *msg, size_t len,
+                        const char *extra)
 {
     char ts[32];
     format_time(ts);
@@ -98,6 +100,8 @@ static void format_line(fl_buf *b, fl_log_level lv, const char *rid, const char 
         fl_json_quote(b, src ? src : "", src ? strlen(src) : 0);
         fl_buf_adds(b, ",\"message\":");
         fl_json_quote(b, msg, len);
+        if (extra)
+            fl_buf_adds(b, extra);
         fl_buf_adds(b, "}\n");
     } else {
         /* every line of a multi-line message (a traceback) carries the
@@ -155,7 +159,7 @@ static void emit(fl_log_level lv, const char *rid, const char *src, const char *
         fl_buf b = {stackbuf, 0, sizeof stackbuf};
         if (bound > sizeof stackbuf)
             fl_buf_init(&b);
-        format_line(&b, lv, rid, src, msg, n);
+        format_line(&b, lv, rid, src, msg, n, NULL);
         pthread_mutex_lock(&log_lock);
         write_all(log_fd, b.data, b.len);
         pthread_mutex_unlock(&log_lock);
@@ -187,4 +191,26 @@ void fl_logf(fl_log_level lv, const char *rid, const char *src, const char *fmt,
     va_end(ap);
     fl_log_write(lv, rid, src, b.data, (size_t)n);
     fl_buf_free(&b);
+}
+
+void fl_log_invocation(const char *request_id, const char *source, const char *status, double duration_ms,
+                       size_t lua_bytes)
+{
+    if (!fl_log_enabled(FL_LOG_INFO))
+        return;
+    const char *rid = request_id && *request_id ? request_id : "-";
+    unsigned long long kb = (unsigned long long)((lua_bytes + 1023) / 1024);
+    char msg[512], extra[256];
+    int n = snprintf(msg, sizeof msg, "Finish invoke request '%s', status: %s, duration: %.3fms, memory used: %lluKB",
+                     rid, status, duration_ms, kb);
+    if (n < 0)
+        return;
+    /* status is an errorType or "ok": no character JSON must escape */
+    snprintf(extra, sizeof extra, ",\"status\":\"%s\",\"durationMs\":%.3f,\"memoryKB\":%llu", status, duration_ms, kb);
+    char stackbuf[2048];
+    fl_buf b = {stackbuf, 0, sizeof stackbuf};
+    format_line(&b, FL_LOG_INFO, request_id, source, msg, (size_t)n < sizeof msg ? (size_t)n : sizeof msg - 1, extra);
+    pthread_mutex_lock(&log_lock);
+    write_all(log_fd, b.data, b.len);
+    pthread_mutex_unlock(&log_lock);
 }

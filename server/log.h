@@ -30,6 +30,14 @@ void fl_log_always(fl_log_level lv, const char *source, const char *fmt, ...) __
 void fl_logf(fl_log_level lv, const char *request_id, const char *source, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* --log-invocations: one INFO line per finished invocation, like
+ * FunctionGraph's own "Finish invoke request" line.  status is "ok" or the
+ * errorType; lua_bytes the Lua heap in use.  Text:
+ *   ... INFO fnlua/worker.c:N Finish invoke request '<id>', status: ok, duration: 1.234ms, memory used: 52KB
+ * JSON: the same message, plus "status", "durationMs" and "memoryKB" members. */
+void fl_log_invocation(const char *request_id, const char *source, const char *status, double duration_ms,
+                       size_t lua_bytes);
+
 #define FL_STR2(x) #x
 #define FL_STR(x)  FL_STR2(x)
 #define FL_HERE    "fnlua/" __FILE_NAME__ ":" FL_STR(__LINE__)

@@ -459,7 +459,11 @@ static void finish(fl_worker *w, fl_inv *inv, int rc)
             fail(w, &o, resp);
         }
     }
-    if (fl_log_enabled(FL_LOG_DEBUG))
+    if (w->cfg->log_invocations)
+        fl_log_invocation(inv->ctx.request_id, FL_HERE,
+                          resp->error_kind ? fl_errkind_get(resp->error_kind)->name : "ok",
+                          (fl_now() - req->arrival) * 1000.0, st->limits.used);
+    else if (fl_log_enabled(FL_LOG_DEBUG))
         fl_logf(FL_LOG_DEBUG, inv->ctx.request_id, FL_HERE,
                 "invocation finished: status %d%s%s, %.3f ms, Lua heap %.1f KB (peak %.1f KB)", resp->status,
                 resp->error_kind ? ", " : "", resp->error_kind ? fl_errkind_get(resp->error_kind)->name : "",

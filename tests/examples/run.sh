@@ -127,7 +127,7 @@ finish
 
 start "binary-response: PNG bytes -> base64 body, isBase64Encoded true"
 run 0 "$FNLUA" invoke --dir "$H/binary-response" "$H/binary-response/event.json"
-out_has '{"isBase64Encoded":true,"statusCode":200'
+out_has '"isBase64Encoded":true,"statusCode":200}'
 out_has '"Content-Type":"image/png"'
 out_has '"body":"iVBORw0KGgo' # base64 of the PNG signature
 log_has 'serving a 4x4 PNG'

@@ -1,11 +1,14 @@
-"""`fnlua invoke`: one event in, only the result JSON on stdout, logs on stderr, exit 0/1/2."""
+"""`fnlua invoke`: one event in, only the result JSON on stdout (keys sorted), logs on stderr, exit 0/1/2;
+--body, --pretty, --event, --env-file."""
 
 import json
+import os
+import random
 import shutil
 import tempfile
 from pathlib import Path
 
-from harness import ENVELOPE_KEYS, FnluaCase, decode, fixture_line, handler_path, run_cli
+from harness import ENVELOPE_KEYS, ERROR_KEYS, FnluaCase, decode, fixture_line, handler_path, run_cli
 
 
 def cli(name, *args, input=None, env=None, cwd=None):
@@ -37,7 +40,7 @@ class CliInvokeTest(FnluaCase):
 
     def envelope(self, out):
         env = self.only_json(out)
-        self.assertEqual(list(env), ENVELOPE_KEYS, out)
+        self.assertEqual(list(env), sorted(ENVELOPE_KEYS), out)
         return env
 
     def error_object(self, out, error_type):
@@ -154,3 +157,247 @@ class CliInvokeTest(FnluaCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(self.envelope(out)["body"])["count"], 1)
         self.assertNotIn("initializer ran", out)
+
+
+def cli_bytes(name, *args, input=None, env=None):
+    """Like cli(), but stdout as bytes."""
+    cp = run_cli(["invoke", "--dir", handler_path(name), *args], input=input, env=env)
+    return cp.returncode, cp.stdout, cp.stderr.decode("utf-8", errors="replace")
+
+
+def assert_sorted_everywhere(test, text):
+    """Every JSON object in text has its keys in sorted (code point) order, at every level."""
+    def hook(pairs):
+        keys = [k for k, _ in pairs]
+        test.assertEqual(keys, sorted(keys), f"keys not sorted in {text[:300]!r}")
+        return dict(pairs)
+    return json.loads(text, object_pairs_hook=hook)
+
+
+class CliStableOutputTest(FnluaCase):
+    """Object keys are sorted at every level, so the same result prints the same bytes every run."""
+
+    def test_many_keys_same_bytes_every_run_sorted_at_every_level(self):
+        rng = random.Random(13)
+        keys = [f"key{i:03d}" for i in range(80)] + ["Zeta", "_under", "émile", "10", "9"]
+        rng.shuffle(keys)
+        event = {k: {"inner" + str(j): j for j in rng.sample(range(30), 30)} for k in keys}
+        text = json.dumps(event)  # the file's own order is shuffled
+        outputs = set()
+        for attempt in range(4):
+            rc, out, err = cli("echo", "-", input=text)
+            self.assertEqual(rc, 0, err)
+            outputs.add(out)
+            env = assert_sorted_everywhere(self, out)
+            body = assert_sorted_everywhere(self, env["body"])  # a table body: encoded sorted too
+            self.assertEqual(body["event"], event)
+        self.assertEqual(len(outputs), 1, "stdout changed between runs")
+
+    def test_exact_stdout_golden(self):
+        cases = [
+            ("status_body", '{"body":"created","headers":{"X-Bool":"true","X-Float":"1.5","X-Num":"42","X-Str":"s"},'
+                            '"isBase64Encoded":false,"statusCode":201}\n'),
+            ("body_table", '{"body":"{\\"a\\":1,\\"list\\":[1,2,3],\\"nested\\":{\\"b\\":{\\"c\\":\\"d\\"}}}",'
+                           '"headers":{"Content-Type":"application/json"},"isBase64Encoded":false,"statusCode":200}\n'),
+            ("binary_body", '{"body":"//4AAWJpbmFyeQ==","headers":{},"isBase64Encoded":true,"statusCode":200}\n'),
+            ("bigint_in_table", '{"body":"{\\"id\\":1234567890123456,\\"max\\":9223372036854775807,'
+                                '\\"pow53\\":9007199254740992,\\"tenth\\":0.1}","headers":{"Content-Type":'
+                                '"application/json"},"isBase64Encoded":false,"statusCode":200}\n'),
+        ]
+        for case, want in cases:
+            for attempt in (1, 2):
+                with self.subTest(case=case, attempt=attempt):
+                    rc, out, err = cli("results", "-", input=json.dumps({"case": case}))
+                    self.assertEqual(rc, 0, err)
+                    self.assertEqual(out, want)
+
+    def test_error_object_keys_sorted(self):
+        rc, out, err = cli("results", "-", input='{"case":"function"}')
+        self.assertEqual(rc, 1, err)
+        self.assertEqual(list(json.loads(out)), sorted(ERROR_KEYS))
+
+
+class CliBodyPrettyTest(FnluaCase):
+    def body(self, case, *flags):
+        rc, out, err = cli_bytes("results", *flags, "-", input=json.dumps({"case": case}))
+        self.assertEqual(rc, 0, err)
+        return out
+
+    def test_body_binary_bytes_exactly(self):
+        self.assertEqual(self.body("binary_body", "--body"), b"\xff\xfe\x00\x01binary")
+
+    def test_body_base64_from_handler_decoded(self):
+        self.assertEqual(self.body("prebase64", "--body"), b"hello")
+
+    def test_body_text_unchanged_no_newline_added(self):
+        self.assertEqual(self.body("string", "--body"), b"hello")
+        self.assertEqual(self.body("unicode_body", "--body"), "héllo 世界 🎉".encode())
+        self.assertEqual(self.body("status_only", "--body"), b"")
+
+    def test_body_json_sorted_every_digit_kept(self):
+        self.assertEqual(self.body("body_table", "--body"), b'{"a":1,"list":[1,2,3],"nested":{"b":{"c":"d"}}}\n')
+        self.assertEqual(self.body("bigint_in_table", "--body"),
+                         b'{"id":1234567890123456,"max":9223372036854775807,"pow53":9007199254740992,"tenth":0.1}\n')
+        # JSON text the handler wrote itself: sorted too, 2^53+1 not rounded
+        self.assertEqual(self.body("json_string", "--body"), b'{"a":9007199254740993,"b":[2,{"c":2,"d":1}]}\n')
+
+    def test_pretty_envelope_two_spaces_sorted(self):
+        out = self.body("status_body", "--pretty").decode()
+        want = json.dumps(json.loads(out), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        self.assertEqual(out, want)
+        self.assertTrue(out.startswith('{\n  "body": "created",\n  "headers": {\n    "X-Bool": "true",'), out)
+
+    def test_body_pretty_json_indented(self):
+        out = self.body("plain_table", "--body", "--pretty").decode()
+        self.assertEqual(out, '{\n  "a": 1,\n  "arr": [\n    1,\n    "two",\n    true\n  ],\n'
+                              '  "nested": {\n    "b": {\n      "c": "d"\n    }\n  }\n}\n')
+
+    def test_body_pretty_not_json_unchanged(self):
+        self.assertEqual(self.body("string", "--body", "--pretty"), b"hello")
+        self.assertEqual(self.body("binary_body", "--pretty", "--body"), b"\xff\xfe\x00\x01binary")
+
+    def test_body_on_failure_prints_error_object_exit_1(self):
+        rc, out, err = cli_bytes("results", "--body", "--pretty", "-", input='{"case":"function"}')
+        self.assertEqual(rc, 1, err)
+        text = out.decode()
+        self.assertEqual(list(json.loads(text)), sorted(ERROR_KEYS))
+        self.assertTrue(text.startswith('{\n  "errorMessage": '), text)
+
+    def test_body_http_mode(self):
+        rc, out, err = cli_bytes("httpmode", "--mode", "http", "--body", "--path", "/hello")
+        self.assertEqual(rc, 0, err)
+        rc2, env, err2 = cli("httpmode", "--mode", "http", "--path", "/hello")
+        self.assertEqual(rc2, 0, err2)
+        envelope = json.loads(env)
+        import base64
+        want = base64.b64decode(envelope["body"]) if envelope["isBase64Encoded"] else envelope["body"].encode()
+        try:
+            want = (json.dumps(json.loads(want), separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+                    + "\n").encode()
+        except ValueError:
+            pass
+        self.assertEqual(out, want)
+
+
+class CliEventEnvFileTest(FnluaCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.tmp = Path(tempfile.mkdtemp(prefix="fnlua-cli-env-"))
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
+
+    def write(self, name, data):
+        path = self.tmp / name
+        path.write_bytes(data.encode() if isinstance(data, str) else data)
+        return path
+
+    def test_event_flag_same_as_positional(self):
+        path = self.write("e.json", '{"a":[1,2],"b":"x"}')
+        rc1, out1, err1 = cli("echo", str(path))
+        rc2, out2, err2 = cli("echo", "--event", str(path))
+        rc3, out3, err3 = cli("echo", "--event", "-", input='{"a":[1,2],"b":"x"}')
+        self.assertEqual((rc1, rc2, rc3), (0, 0, 0), err1 + err2 + err3)
+        self.assertEqual(out1, out2)
+        self.assertEqual(out1, out3)
+
+    def test_event_flag_and_positional_refused(self):
+        path = self.write("e2.json", "{}")
+        rc, out, err = cli("echo", "--event", str(path), str(path))
+        self.assertEqual(rc, 2)
+        self.assertEqual(out, "")
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn("more than one event file", err)
+
+    def user_data(self, env_file, keys, env=None, event_extra=None):
+        event = {"userDataKeys": keys, **(event_extra or {})}
+        rc, out, err = cli("context", "--env-file", str(env_file), "-", input=json.dumps(event), env=env)
+        self.assertEqual(rc, 0, err)
+        return json.loads(json.loads(out)["body"])
+
+    def test_env_file_values_reach_get_user_data(self):
+        path = self.write("app.env", "\n".join([
+            "# a comment",
+            "",
+            "PLAIN=value",
+            "export EXPORTED=yes",
+            'DOUBLE="quoted value"',
+            "SINGLE='single # not a comment'",
+            "WITH_EQUALS=a=b=c",
+            "EMPTY=",
+            "  SPACED = padded  ",
+            'HALF="unbalanced',
+            "INHERITED",
+            "RUNTIME_FUNC_NAME=from-env-file",
+            "CRLF=windows\r",
+            "LAST=1",
+            "LAST=2",
+            "",
+        ]))
+        body = self.user_data(path, ["PLAIN", "EXPORTED", "DOUBLE", "SINGLE", "WITH_EQUALS", "EMPTY", "SPACED",
+                                     "HALF", "INHERITED", "CRLF", "LAST", "UNSET_KEY"],
+                              env={"INHERITED": "from-the-shell"})
+        self.assertEqual(body["userData"], {
+            "PLAIN": "value", "EXPORTED": "yes", "DOUBLE": "quoted value", "SINGLE": "single # not a comment",
+            "WITH_EQUALS": "a=b=c", "EMPTY": "", "SPACED": "padded", "HALF": '"unbalanced',
+            "INHERITED": "from-the-shell", "CRLF": "windows", "LAST": "2", "UNSET_KEY": "(nil)",
+        })
+        self.assertEqual(body["values"]["getFunctionName"], "from-env-file")
+
+    def test_env_file_bad_lines_exit_2_one_line(self):
+        cases = [
+            ("bad name", "1ABC=x\n", "line 1"),
+            ("dash in name", "OK=1\nMY-VAR=x\n", "line 2"),
+            ("no name", "=value\n", "line 1"),
+            ("NUL byte", "A=1\nB=x\x00y\n", "line 2"),
+        ]
+        for name, text, where in cases:
+            with self.subTest(name=name):
+                path = self.write(f"bad-{abs(hash(name))}.env", text)
+                rc, out, err = cli("context", "--env-file", str(path))
+                self.assertEqual(rc, 2, err)
+                self.assertEqual(out, "")
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertIn(where, err)
+                self.assertIn(str(path), err)
+
+    def test_env_file_missing_exit_2(self):
+        rc, out, err = cli("context", "--env-file", str(self.tmp / "nope.env"))
+        self.assertEqual(rc, 2)
+        self.assertEqual(out, "")
+        self.assertEqual(len(err.strip().splitlines()), 1, err)
+        self.assertIn("nope.env", err)
+
+
+class CliBadFlagsTest(FnluaCase):
+    def test_bad_flags_exit_2_one_clear_line(self):
+        cases = [
+            ("--pretty with a bad value", ["invoke", "--dir", handler_path("echo"), "--pretty=maybe"], "--pretty"),
+            ("--body with a bad value", ["invoke", "--dir", handler_path("echo"), "--body=2"], "--body"),
+            ("--event without a file", ["invoke", "--dir", handler_path("echo"), "--event"], "--event"),
+            ("--env-file without a file", ["invoke", "--dir", handler_path("echo"), "--env-file"], "--env-file"),
+            ("--body given to serve", ["serve", "--dir", handler_path("echo"), "--body"], "--body"),
+            ("--env-file given to serve", ["--dir", handler_path("echo"), "--env-file", "x"], "--env-file"),
+            ("unknown flag", ["invoke", "--dir", handler_path("echo"), "--bodyy"], "--bodyy"),
+            ("--log-invocations with a bad value", ["invoke", "--dir", handler_path("echo"), "--log-invocations=x"],
+             "--log-invocations"),
+        ]
+        for name, args, named in cases:
+            with self.subTest(name=name):
+                cp = run_cli(args)
+                out, err = decode(cp)
+                self.assertEqual(cp.returncode, 2, err)
+                self.assertEqual(out, "")
+                self.assertEqual(len(err.strip().splitlines()), 1, err)
+                self.assertIn(named, err)
+
+
+class CliLogInvocationsTest(FnluaCase):
+    def test_log_invocations_line_on_stderr(self):
+        rc, out, err = cli("results", "--log-invocations", "--header", "X-CFF-Request-Id: cli-inv-1", "-",
+                           input='{"case":"string"}')
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(json.loads(out)["body"], "hello")
+        lines = [l for l in err.splitlines() if "Finish invoke request 'cli-inv-1', status: ok, duration: " in l]
+        self.assertEqual(len(lines), 1, err)
+        rc, out, err = cli("results", "-", input='{"case":"string"}')
+        self.assertNotIn("Finish invoke request", err)

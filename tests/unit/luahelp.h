@@ -5,8 +5,8 @@
  * lh_newstate() opens the standard libraries and fnlua's preloads (so
  * `require "cjson"` works) and defines two globals that call json.c
  * directly, each raising Lua errors and so always run inside lua_pcall:
- *   jdecode(s)  -> fl_json_decode
- *   jencode(v)  -> fl_json_encode
+ *   jdecode(s [, flags])  -> fl_json_decode, or fl_json_decode_with(flags)
+ *   jencode(v [, flags])  -> fl_json_encode, or fl_json_encode_with(flags)
  * lh_eval(L, code) runs code under lua_pcall and returns tostring() of its
  * first result, or "error: <message>" when it raised; the text stays valid
  * until the next lh_eval (lh_len holds its length, it may contain NULs).
@@ -29,21 +29,27 @@ static fl_buf lh_result;  /* text of the last lh_eval */
 static fl_buf lh_encoded; /* jencode's output; reused, so an error inside leaks nothing */
 static size_t lh_len;
 
-/* Stack: [s] -> [s, value] */
+/* Stack: [s, flags?] -> [s, flags?, value] */
 static inline int lh_jdecode(lua_State *L)
 {
     size_t n;
     const char *s = luaL_checklstring(L, 1, &n);
-    fl_json_decode(L, s, n);
+    if (lua_isnoneornil(L, 2))
+        fl_json_decode(L, s, n);
+    else
+        fl_json_decode_with(L, s, n, (unsigned)luaL_checkinteger(L, 2));
     return 1;
 }
 
-/* Stack: [v] -> [v, text] */
+/* Stack: [v, flags?] -> [v, flags?, text] */
 static inline int lh_jencode(lua_State *L)
 {
     luaL_checkany(L, 1);
     fl_buf_reset(&lh_encoded);
-    fl_json_encode(L, 1, &lh_encoded);
+    if (lua_isnoneornil(L, 2))
+        fl_json_encode(L, 1, &lh_encoded);
+    else
+        fl_json_encode_with(L, 1, &lh_encoded, (unsigned)luaL_checkinteger(L, 2));
     lua_pushlstring(L, lh_encoded.data ? lh_encoded.data : "", lh_encoded.len);
     return 1;
 }

@@ -356,6 +356,51 @@ static void test_encode_values(void)
 
 /* ---------------------------------------------------------------- round trips */
 
+/* ---------------------------------------------------------------- sorted, pretty */
+
+static void test_encode_sorted_pretty(void)
+{
+    lua_pushinteger(L, FL_JSON_SORTED);
+    lua_setglobal(L, "SORTED");
+    lua_pushinteger(L, FL_JSON_SORTED | FL_JSON_PRETTY);
+    lua_setglobal(L, "PRETTY");
+    /* 40 keys: lua_next's order differs from the sorted one (and between runs) */
+    EVAL("Lua table with 40 keys, sorted -> JSON keys in byte order",
+         "local t, want = {}, {}\n"
+         "for i = 1, 40 do t[string.format('k%02d', 41 - i)] = i end\n"
+         "for i = 1, 40 do want[#want + 1] = string.format('\"k%02d\":%d', i, 41 - i) end\n"
+         "local s = jencode(t, SORTED)\n"
+         "return s == '{' .. table.concat(want, ',') .. '}' or s",
+         "true");
+    EVAL("Lua nested tables, sorted -> every level sorted",
+         "return jencode({b = {z = 1, a = {y = 2, x = 3}}, a = {1, {d = 4, c = 5}}}, SORTED)",
+         "{\"a\":[1,{\"c\":5,\"d\":4}],\"b\":{\"a\":{\"x\":3,\"y\":2},\"z\":1}}");
+    EVAL("Lua keys A, a, _, é, 10, 9 sorted -> code point order, numbers as their text",
+         "return jencode({a = 1, A = 2, _ = 3, ['\xc3\xa9'] = 4, [10] = 5, [9.5] = 6}, SORTED)",
+         "{\"10\":5,\"9.5\":6,\"A\":2,\"_\":3,\"a\":1,\"\xc3\xa9\":4}");
+    EVAL("Lua key 'a\\0b' and 'a' sorted -> the shorter first", "return jencode({['a\\0b'] = 1, a = 2}, SORTED)",
+         "{\"a\":2,\"a\\u0000b\":1}");
+    EVAL("Lua table, pretty -> two-space indent, \": \" after keys, empty containers compact",
+         "return jencode({b = {1, 2}, a = {}, c = {d = setmetatable({}, getmetatable(jdecode '[]'))}}, PRETTY)",
+         "{\n  \"a\": {},\n  \"b\": [\n    1,\n    2\n  ],\n  \"c\": {\n    \"d\": []\n  }\n}");
+    EVAL("Lua scalar, pretty -> as compact", "return jencode('x', PRETTY)", "\"x\"");
+    EVAL_CONTAINS("Lua table with a function, sorted -> error names the path",
+                  "return jencode({a = {b = print}}, SORTED)", "cannot encode a function value at .a.b");
+    EVAL_CONTAINS("Lua table with a boolean key, sorted -> error", "return jencode({[true] = 1}, SORTED)",
+                  "cannot encode a table key of type boolean at top level");
+    EVAL_CONTAINS("Lua cyclic table, sorted -> error", "local t = {} t.x = {y = t} return jencode(t, SORTED)",
+                  "cyclic table");
+    lua_pushinteger(L, FL_JSON_NUMBER_TEXT);
+    lua_setglobal(L, "NUMTEXT");
+    EVAL("JSON numbers decoded as text, encoded sorted -> every digit kept",
+         "return jencode(jdecode('{\"b\":[9223372036854775807,1.10,1E2,-0,123456789012345678901234567890],"
+         "\"a\":0.1}', NUMTEXT), SORTED)",
+         "{\"a\":0.1,\"b\":[9223372036854775807,1.10,1E2,-0,123456789012345678901234567890]}");
+    EVAL("JSON bad number with NUMBER_TEXT -> still an error", "return (pcall(jdecode, '[1.]', NUMTEXT))", "false");
+    EVAL("Lua stack after sorted encodes -> balanced",
+         "local n = select('#', jencode({a = 1, b = {c = 2}}, SORTED)) return n", "1");
+}
+
 static void test_round_trip(void)
 {
     static const char *const values[] = {
@@ -413,6 +458,7 @@ int main(void)
     test_decode_invalid();
     test_encode_numbers();
     test_encode_values();
+    test_encode_sorted_pretty();
     test_round_trip();
     lh_close(L);
     return check_finish("test_json");

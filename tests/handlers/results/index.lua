@@ -23,6 +23,7 @@ cases.prebase64 = function() return { isBase64Encoded = true, body = "aGVsbG8=" 
 cases.plain_table = function() return { a = 1, nested = { b = { c = "d" } }, arr = { 1, "two", true } } end
 cases.nested_arrays = function() return { m = { { 1, 2 }, { 3, { 4, 5 } } } } end
 cases.string = function() return "hello" end
+cases.json_string = function() return { body = '{"b":[2,{"d":1,"c":2}],"a":9007199254740993}' } end -- JSON text the handler wrote itself
 cases.integer = function() return 42 end
 cases.float = function() return 0.1 end
 cases.float_half = function() return 1.5 end

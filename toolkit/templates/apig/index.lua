@@ -4,11 +4,14 @@ local apig = require "fnlua.apig"
 local M = {}
 
 -- Runs once per Lua state, before its first invocation.
+---@param context fnlua.Context
 function M.initializer(context)
   M.greeting = context:getUserData("GREETING") or "Hello"
 end
 
 -- event: the APIG event (see event.json); context: the invocation's metadata and logger.
+---@param event fnlua.event.APIG
+---@param context fnlua.Context
 function M.handler(event, context)
   local req = apig.request(event)
   local data = {}

@@ -4,6 +4,8 @@ local base64 = require "fnlua.base64"
 local M = {}
 
 -- event: the DIS event (see event.json): the records' data is base64.
+---@param event fnlua.event.DIS
+---@param context fnlua.Context
 function M.handler(event, context)
   local log = context:getLogger()
   local data = {}

@@ -2,6 +2,8 @@
 local M = {}
 
 -- event: the Kafka event (see event.json): records of messages, per topic.
+---@param event fnlua.event.Kafka
+---@param context fnlua.Context
 function M.handler(event, context)
   local log = context:getLogger()
   local count = 0

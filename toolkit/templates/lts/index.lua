@@ -6,6 +6,8 @@ local M = {}
 
 -- event: the LTS event (see event.json): lts.data is base64 of a JSON object
 -- whose "logs" field is itself a JSON array, as text.
+---@param event fnlua.event.LTS
+---@param context fnlua.Context
 function M.handler(event, context)
   local payload = json.decode(base64.decode(event.lts.data))
   local logs = json.decode(payload.logs)

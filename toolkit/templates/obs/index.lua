@@ -2,6 +2,8 @@
 local M = {}
 
 -- event: the OBS event (see event.json): one record per object.
+---@param event fnlua.event.OBS
+---@param context fnlua.Context
 function M.handler(event, context)
   local log = context:getLogger()
   local objects = {}

@@ -4,6 +4,8 @@ local json = require "fnlua.json"
 local M = {}
 
 -- event: the SMN event (see event.json): one record per notification.
+---@param event fnlua.event.SMN
+---@param context fnlua.Context
 function M.handler(event, context)
   local log = context:getLogger()
   local subjects = json.array()

@@ -5,6 +5,8 @@ local M = {}
 
 -- event: the timer event (see event.json); user_event is the text configured
 -- on the trigger, which may itself be JSON.
+---@param event fnlua.event.Timer
+---@param context fnlua.Context
 function M.handler(event, context)
   local payload = event.user_event
   local ok, decoded = pcall(json.decode, payload)
