@@ -11,6 +11,10 @@
 #   make test-fuzz   only the short fuzz runs (clang)
 #   make test-tsan   the suite under ThreadSanitizer (not part of `make test`: slow)
 #   make test-image  only the image tests (root: builds and runs the OCI image)
+#   make package     the Debian package fnlua_<version>_<arch>.deb in build-pkg/, with
+#                    the base image inside (PACKAGE_BASE=0 leaves it out)
+#   make test-package  build the package, check it, run a function with it, and
+#                    follow docs/tutorial.md as a non-root user (tests/package, tests/e2e)
 #   make image       build the OCI image of HANDLER (default handlers/hello) into image/out
 #   make bench       benchmarks against the peers, report in bench/results/<date>/
 #                    (the I/O-bound workload, io.md, then the echo workload, report.md)
@@ -19,6 +23,8 @@
 #   make clean
 
 BUILD      ?= build
+PKG_BUILD  ?= build-pkg
+PACKAGE_BASE ?= 1
 ASAN_BUILD ?= build-asan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
@@ -29,7 +35,7 @@ HANDLER    ?= handlers/hello
 CMAKE_GEN  := -DCMAKE_BUILD_TYPE=RelWithDebInfo
 C_SOURCES  := $(wildcard server/*.c server/*.h tests/unit/*.c tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h)
 
-.PHONY: all build run format format-check test test-plain test-asan test-tsan test-fuzz test-image fuzz fuzz-build image bench bench-io clean
+.PHONY: all build run format format-check test test-plain test-asan test-tsan test-fuzz test-image package test-package fuzz fuzz-build image bench bench-io clean
 
 all: build
 
@@ -41,7 +47,7 @@ build:
 run: build
 	$(BUILD)/fnlua --dir handlers/hello --port $(PORT)
 
-test: format-check test-plain test-asan test-fuzz test-image
+test: format-check test-plain test-asan test-fuzz test-image test-package
 
 format-check:
 	@tools/deps test
@@ -92,6 +98,23 @@ test-image:
 	@if [ "$$(id -u)" != 0 ]; then \
 	  echo "make test-image: skipped: running an image like the platform needs root (unshare, chroot)"; \
 	else tools/deps image && image/test; fi
+
+# The .deb is built from a Release build installed under /usr; the base image
+# (image/build --base: the semi-static fnlua, glibc, CA bundle) goes into
+# share/fnlua/base so a team builds function images with nothing else.
+package:
+	@tools/deps package
+	@rm -rf $(PKG_BUILD)/base $(PKG_BUILD)/*.deb
+	@if [ "$(PACKAGE_BASE)" = 1 ]; then image/build --base --no-deps -q -o $(PKG_BUILD)/base >/dev/null; fi
+	@cmake -S . -B $(PKG_BUILD) -DCMAKE_BUILD_TYPE=Release -DBUILD_TESTING=OFF -DCMAKE_INSTALL_PREFIX=/usr \
+	  -DFNLUA_PACKAGE_BASE=$(if $(filter 1,$(PACKAGE_BASE)),$(abspath $(PKG_BUILD))/base/fnlua-base,) >/dev/null
+	@cmake --build $(PKG_BUILD) -j$(JOBS)
+	@cd $(PKG_BUILD) && cpack -G DEB >/dev/null
+	@ls -l $(PKG_BUILD)/fnlua_*.deb
+
+test-package: package
+	tests/package/test $(PKG_BUILD)
+	tests/e2e/tutorial $(PKG_BUILD)
 
 bench:
 	@tools/deps bench
