@@ -52,8 +52,8 @@ typedef struct vm {
      * plus a margin) takes run_job first answers it. */
     _Atomic(fl_job *) run_job;
     _Atomic double run_deadline;
-    atomic_int run_on_http;              /* run by an HTTP thread, inline */
-    char run_rid[FL_REQUEST_ID_MAX + 1]; /* its request id: written before run_job */
+    atomic_int run_on_http; /* run by an HTTP thread, inline */
+    fl_inv *run_inv;        /* its invocation: written before run_job */
     /* Replaced because code in it never returned (lock): */
     int stuck;
     int came_back;         /* the stuck code has returned since */
@@ -321,8 +321,7 @@ static void came_back(fl_runtime *rt, vm *v);
  * and the caller must not touch v or the job again. */
 static int run_watched(fl_runtime *rt, vm *v, fl_inv *inv, fl_job *job, int begin, double slice_s, int on_http)
 {
-    if (begin)
-        snprintf(v->run_rid, sizeof v->run_rid, "%s", fl_inv_request_id(inv));
+    v->run_inv = inv;
     atomic_store_explicit(&v->run_deadline, job->answer_by, memory_order_relaxed);
     atomic_store_explicit(&v->run_on_http, on_http, memory_order_relaxed);
     atomic_store(&v->run_job, job);
@@ -937,7 +936,9 @@ static void replace_stuck(fl_runtime *rt, int i)
     v->stuck_since = fl_now();
     v->stuck_deadline = atomic_load(&v->run_deadline);
     v->stuck_on_http = on_http;
-    memcpy(v->stuck_rid, v->run_rid, sizeof v->stuck_rid);
+    /* run_inv and its request id were written before run_job, which this
+     * thread has taken: the stuck thread no longer changes either */
+    snprintf(v->stuck_rid, sizeof v->stuck_rid, "%s", fl_inv_request_id(v->run_inv));
     /* what waited for v goes to its replacement */
     nv->control = v->control;
     v->control = NULL;
