@@ -148,14 +148,7 @@ static void *watchdog_main(void *arg)
     fl_http *h = arg;
     pthread_mutex_lock(&h->conns_lock);
     while (!h->watch_stop) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += WATCH_INTERVAL_NS;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&h->watch_wake, &h->conns_lock, &ts);
+        fl_cond_wait_ns(&h->watch_wake, &h->conns_lock, WATCH_INTERVAL_NS);
         double now = fl_now();
         int slow = 0, gone = 0;
         for (conn_slot *s = h->conns; s && !h->watch_stop; s = s->next) {

@@ -48,6 +48,19 @@ double fl_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+void fl_cond_wait_ns(pthread_cond_t *c, pthread_mutex_t *m, long ns)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts); /* the condition variables' clock */
+    ts.tv_sec += ns / 1000000000L;
+    ts.tv_nsec += ns % 1000000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    pthread_cond_timedwait(c, m, &ts);
+}
+
 size_t fl_url_decode(char *s, size_t n, int plus)
 {
     size_t o = 0;

@@ -9,6 +9,7 @@
 #ifndef FL_REQUEST_H
 #define FL_REQUEST_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -56,6 +57,8 @@ void fl_response_reset(fl_response *r);
 /* Case-insensitive lookup; NULL when absent.  Empty values count as absent. */
 const char *fl_request_header(const fl_request *req, const char *name, size_t *len);
 double fl_now(void);
+/* pthread_cond_timedwait for at most ns nanoseconds from now (m held). */
+void fl_cond_wait_ns(pthread_cond_t *c, pthread_mutex_t *m, long ns);
 /* Percent-decodes s in place ('+' is a space when plus is set); returns the new length. */
 size_t fl_url_decode(char *s, size_t n, int plus);
 

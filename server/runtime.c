@@ -373,6 +373,19 @@ static int after_run(fl_runtime *rt, vm *v, fl_inv *inv, fl_run r, int inline_an
     return 0;
 }
 
+/* --reload saw new code since v's state was built: a fresh state (the next
+ * job loads it), unless there is no memory for one. */
+static void refresh_if_stale(fl_runtime *rt, vm *v)
+{
+    if (!stale(rt, v))
+        return;
+    unsigned gen = atomic_load(&rt->code_gen);
+    if (fl_worker_reset(v->w) == 0)
+        loaded_gen(rt, v, gen);
+    else
+        FL_ERROR("state %d: out of memory for a fresh Lua state; keeping the previous code", v->id);
+}
+
 /* Makes v's state fit to start job: rebuilt when --reload saw new code,
  * loaded (lazy init).  0 when the invocation can start; otherwise job's
  * response holds the answer (a failed init) and 1 is returned.  Runs the
@@ -380,13 +393,7 @@ static int after_run(fl_runtime *rt, vm *v, fl_inv *inv, fl_run r, int inline_an
 static int prepare(fl_runtime *rt, vm *v, fl_job *job)
 {
     fl_worker *w = v->w;
-    if (stale(rt, v)) {
-        unsigned gen = atomic_load(&rt->code_gen);
-        if (fl_worker_reset(w) == 0)
-            loaded_gen(rt, v, gen);
-        else
-            FL_ERROR("state %d: out of memory for a fresh Lua state; keeping the previous code", v->id);
-    }
+    refresh_if_stale(rt, v);
     pthread_mutex_lock(&rt->lock);
     int failed = init_failed_locked(rt);
     if (failed)
@@ -452,13 +459,7 @@ static void run_control(fl_runtime *rt, vm *v, fl_job *job)
     } else {
         /* this state's part of /init: load once, unless already loaded */
         fl_response_reset(&job->resp);
-        if (stale(rt, v)) {
-            unsigned gen = atomic_load(&rt->code_gen);
-            if (fl_worker_reset(w) == 0)
-                loaded_gen(rt, v, gen);
-            else
-                FL_ERROR("state %d: out of memory for a fresh Lua state", v->id);
-        }
+        refresh_if_stale(rt, v);
         if (!fl_worker_ready(w) && !init_failed(rt))
             fl_worker_load(w, &job->req, &job->resp);
     }
@@ -996,14 +997,7 @@ static void *supervise(void *arg)
     fl_runtime *rt = arg;
     pthread_mutex_lock(&rt->lock);
     while (!rt->quit) {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        ts.tv_nsec += FL_WATCH_INTERVAL_NS;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&rt->supervisor_wake, &rt->lock, &ts);
+        fl_cond_wait_ns(&rt->supervisor_wake, &rt->lock, FL_WATCH_INTERVAL_NS);
         double now = fl_now();
         for (int i = 0; i < rt->n && !rt->quit; i++) {
             vm *v = rt->vms[i];

@@ -108,19 +108,9 @@ static int luaopen_fnlua_tool(lua_State *L)
 
 /* ------------------------------------------------------------------ fnlua.testing.core */
 
-/* getenv(name) -> value or nil; setenv(name, value|nil): a test's user data
- * (context:getUserData reads the environment) set and restored around an
- * invocation by fnlua.testing. */
-static int testing_getenv(lua_State *L)
-{
-    const char *v = getenv(luaL_checkstring(L, 1));
-    if (v)
-        lua_pushstring(L, v);
-    else
-        lua_pushnil(L);
-    return 1;
-}
-
+/* setenv(name, value|nil): a test's user data (context:getUserData reads
+ * the environment) set and restored around an invocation by fnlua.testing
+ * (which reads it back with os.getenv). */
 static int testing_setenv(lua_State *L)
 {
     const char *name = luaL_checkstring(L, 1);
@@ -294,7 +284,6 @@ static int luaopen_testing_core(lua_State *L)
 {
     static const luaL_Reg f[] = {
         {"invoke", testing_invoke},
-        {"getenv", testing_getenv},
         {"setenv", testing_setenv},
         {NULL, NULL},
     };

@@ -224,7 +224,7 @@ function M.invoke(event, opts)
   local user_data = opts.user_data or (opts.context and opts.context.values.user_data) or {}
   local saved = {}
   for k, v in pairs(user_data) do
-    saved[k] = { core.getenv(k) }
+    saved[k] = { os.getenv(k) }
     core.setenv(k, tostring(v))
   end
   local ok, status, raw, etype = pcall(core.invoke, {

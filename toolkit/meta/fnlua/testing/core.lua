@@ -14,10 +14,6 @@ local M = {}
 function M.invoke(opts) end
 
 ---@param name string
----@return string?
-function M.getenv(name) end
-
----@param name string
 ---@param value string|nil nil unsets it
 function M.setenv(name, value) end
 
